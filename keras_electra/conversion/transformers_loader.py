@@ -1,0 +1,311 @@
+"""Convert a transformers-format ELECTRA checkpoint into a Keras preset.
+
+A transformers checkpoint is a directory with `config.json`, the weights
+(`model.safetensors`, a sharded `model.safetensors.index.json`, or
+`pytorch_model.bin`) and the vocabulary (`vocab.txt` or `tokenizer.json`).
+`convert_transformers_checkpoint` builds the matching Keras model, maps
+every tensor through `transformers_table.py` (a missing, unexpected or
+wrongly shaped tensor is an error that names it), and saves a Keras preset.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from keras_electra.conversion import transformers_table
+from keras_electra.conversion.weight_table import assign_weights
+from keras_electra.conversion.weight_table import export_weights
+
+# Files a transformers ELECTRA checkpoint may hold, in the order we use them.
+CONFIG_FILE = "config.json"
+SAFETENSORS_FILE = "model.safetensors"
+SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
+PYTORCH_FILE = "pytorch_model.bin"
+VOCAB_FILE = "vocab.txt"
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+WEIGHT_FILES = (SAFETENSORS_INDEX_FILE, SAFETENSORS_FILE, PYTORCH_FILE)
+
+# Tensors a checkpoint may hold that are not weights.
+IGNORED_KEYS = ("electra.embeddings.position_ids",)
+# The generator's output matrix is the word embedding table (tied).
+TIED_GENERATOR_KEY = "generator_lm_head.weight"
+WORD_EMBEDDINGS_KEY = "electra.embeddings.word_embeddings.weight"
+
+
+def _task_for_architecture(architecture):
+    """(task class, head table fn, task kwargs fn) for an architecture."""
+    from keras_electra.models.electra_discriminator import (
+        ElectraDiscriminator,
+    )
+    from keras_electra.models.electra_masked_lm import ElectraMaskedLM
+
+    tasks = {
+        "ElectraModel": (None, None),
+        "ElectraForPreTraining": (
+            ElectraDiscriminator,
+            transformers_table.discriminator_head_table,
+        ),
+        "ElectraForMaskedLM": (
+            ElectraMaskedLM,
+            transformers_table.generator_head_table,
+        ),
+    }
+    if architecture not in tasks:
+        raise ValueError(
+            f"keras_electra cannot convert transformers architecture "
+            f"`{architecture}`. Supported: {', '.join(sorted(tasks))}."
+        )
+    return tasks[architecture]
+
+
+# === Reading the checkpoint ===
+
+
+def load_transformers_config(directory):
+    """Read and validate `config.json` of a transformers ELECTRA model."""
+    path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No `{CONFIG_FILE}` in `{directory}`: not a transformers "
+            "checkpoint directory."
+        )
+    with open(path, encoding="utf-8") as f:
+        config = json.load(f)
+    model_type = config.get("model_type")
+    if model_type != "electra":
+        raise ValueError(
+            f"`{path}` has `model_type` {model_type!r}, but keras_electra only "
+            "converts ELECTRA checkpoints (`model_type` 'electra')."
+        )
+    activation = config.get("hidden_act", "gelu")
+    if activation != "gelu":
+        raise ValueError(
+            f"`{path}` sets `hidden_act` {activation!r}; ELECTRA (and "
+            "keras_electra) use the exact GELU ('gelu')."
+        )
+    if config.get("position_embedding_type", "absolute") != "absolute":
+        raise ValueError(
+            f"`{path}` sets `position_embedding_type` "
+            f"{config['position_embedding_type']!r}; only 'absolute' "
+            "position embeddings (Google's ELECTRA) are supported."
+        )
+    return config
+
+
+def backbone_kwargs_from_config(config):
+    """`ElectraBackbone` arguments from a transformers `config.json`."""
+    return {
+        "vocabulary_size": config["vocab_size"],
+        "num_layers": config["num_hidden_layers"],
+        "num_heads": config["num_attention_heads"],
+        "hidden_dim": config["hidden_size"],
+        "embedding_dim": config.get("embedding_size", config["hidden_size"]),
+        "intermediate_dim": config["intermediate_size"],
+        "dropout": config.get("hidden_dropout_prob", 0.1),
+        "max_sequence_length": config["max_position_embeddings"],
+        "num_segments": config.get("type_vocab_size", 2),
+    }
+
+
+def _read_safetensors(path):
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, framework="np") as f:
+            return {key: f.get_tensor(key) for key in f.keys()}
+    except Exception as e:  # safetensors raises its own error types.
+        raise ValueError(
+            f"Could not read the weights file `{path}` ({e}). The file is "
+            "truncated or corrupt; download or convert it again."
+        ) from e
+
+
+def _read_pytorch_bin(path):
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            f"Reading `{path}` (PyTorch format) needs `torch`. Install it "
+            "with `pip install torch==2.13.0`, or convert the checkpoint to "
+            "safetensors."
+        ) from e
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(
+            f"Could not read the weights file `{path}` ({e}). The file is "
+            "truncated or corrupt; download or convert it again."
+        ) from e
+    return {k: v.detach().float().numpy() for k, v in state.items()}
+
+
+def read_transformers_weights(directory):
+    """All tensors of a transformers checkpoint directory, as numpy arrays."""
+    index_path = os.path.join(directory, SAFETENSORS_INDEX_FILE)
+    if os.path.exists(index_path):
+        with open(index_path, encoding="utf-8") as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        tensors = {}
+        for shard in shards:
+            shard_path = os.path.join(directory, shard)
+            if not os.path.exists(shard_path):
+                raise FileNotFoundError(
+                    f"`{index_path}` names the shard `{shard}`, which is "
+                    f"missing from `{directory}`."
+                )
+            tensors.update(_read_safetensors(shard_path))
+        return tensors
+    path = os.path.join(directory, SAFETENSORS_FILE)
+    if os.path.exists(path):
+        return _read_safetensors(path)
+    path = os.path.join(directory, PYTORCH_FILE)
+    if os.path.exists(path):
+        return _read_pytorch_bin(path)
+    raise FileNotFoundError(
+        f"No weights in `{directory}`: expected one of "
+        f"{', '.join(WEIGHT_FILES)}."
+    )
+
+
+def normalize_keys(tensors):
+    """Put the base model's tensors under `electra.` as task models do.
+
+    `ElectraModel.save_pretrained` writes `embeddings.*` and `encoder.*`
+    without the prefix that the task models (`ElectraForPreTraining`, ...)
+    use.
+    """
+    prefix = transformers_table.BASE_MODEL_PREFIX
+    out = {}
+    for key, value in tensors.items():
+        if key.startswith(("embeddings.", "encoder.", "embeddings_project.")):
+            key = prefix + key
+        out[key] = value
+    return out
+
+
+def infer_architecture(config, tensors):
+    """The transformers architecture of a checkpoint."""
+    architectures = config.get("architectures") or []
+    if architectures:
+        return architectures[0]
+    if any(k.startswith("discriminator_predictions.") for k in tensors):
+        return "ElectraForPreTraining"
+    if any(k.startswith("generator_predictions.") for k in tensors):
+        return "ElectraForMaskedLM"
+    return "ElectraModel"
+
+
+def load_vocabulary(directory, config):
+    """The WordPiece vocabulary (list of tokens) and whether it is uncased."""
+    lowercase = True
+    tokenizer_config_path = os.path.join(directory, TOKENIZER_CONFIG_FILE)
+    if os.path.exists(tokenizer_config_path):
+        with open(tokenizer_config_path, encoding="utf-8") as f:
+            lowercase = json.load(f).get("do_lower_case", True)
+    vocab_path = os.path.join(directory, VOCAB_FILE)
+    tokenizer_path = os.path.join(directory, TOKENIZER_FILE)
+    if os.path.exists(vocab_path):
+        with open(vocab_path, encoding="utf-8") as f:
+            vocabulary = [line.rstrip("\n") for line in f]
+        if vocabulary and vocabulary[-1] == "":
+            vocabulary = vocabulary[:-1]
+        source = vocab_path
+    elif os.path.exists(tokenizer_path):
+        with open(tokenizer_path, encoding="utf-8") as f:
+            vocab = json.load(f)["model"]["vocab"]
+        vocabulary = [None] * len(vocab)
+        for token, index in vocab.items():
+            vocabulary[index] = token
+        source = tokenizer_path
+    else:
+        raise FileNotFoundError(
+            f"No vocabulary in `{directory}`: expected `{VOCAB_FILE}` or "
+            f"`{TOKENIZER_FILE}`."
+        )
+    if len(vocabulary) != config["vocab_size"]:
+        raise ValueError(
+            f"The vocabulary `{source}` has {len(vocabulary)} tokens but "
+            f"`config.json` says `vocab_size` {config['vocab_size']}: the "
+            "vocabulary does not belong to this checkpoint."
+        )
+    return vocabulary, lowercase
+
+
+# === Building the Keras model ===
+
+
+def load_transformers_model(directory, sequence_length=None):
+    """Build the Keras ELECTRA model stored in a transformers directory.
+
+    Returns the task (`ElectraDiscriminator`, `ElectraMaskedLM`, ...) with
+    its preprocessor, or the `ElectraBackbone` for an `ElectraModel`
+    checkpoint, together with its tokenizer.
+    """
+    from keras_electra.models.electra_backbone import ElectraBackbone
+    from keras_electra.models.electra_tokenizer import ElectraTokenizer
+
+    config = load_transformers_config(directory)
+    vocabulary, lowercase = load_vocabulary(directory, config)
+    tensors = normalize_keys(read_transformers_weights(directory))
+    architecture = infer_architecture(config, tensors)
+    task_cls, head_table = _task_for_architecture(architecture)
+
+    backbone = ElectraBackbone(**backbone_kwargs_from_config(config))
+    tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
+    table = transformers_table.backbone_table(backbone)
+    model = backbone
+    if task_cls is not None:
+        preprocessor = task_cls.preprocessor_cls(
+            tokenizer=tokenizer,
+            sequence_length=sequence_length
+            or config["max_position_embeddings"],
+        )
+        model = task_cls(backbone=backbone, preprocessor=preprocessor)
+        table = table + head_table(model)
+
+    if TIED_GENERATOR_KEY in tensors:
+        tied = tensors.pop(TIED_GENERATOR_KEY)
+        if WORD_EMBEDDINGS_KEY in tensors and not np.allclose(
+            tied, tensors[WORD_EMBEDDINGS_KEY]
+        ):
+            raise ValueError(
+                f"`{TIED_GENERATOR_KEY}` in `{directory}` differs from the "
+                "word embeddings; ELECTRA's generator ties them."
+            )
+    assign_weights(table, tensors, source=directory, ignore=IGNORED_KEYS)
+    return model, tokenizer
+
+
+def convert_transformers_checkpoint(directory, output_dir):
+    """Convert a transformers ELECTRA directory into a Keras preset.
+
+    Args:
+        directory: the transformers checkpoint directory.
+        output_dir: where to write the Keras preset (created).
+
+    Returns:
+        The converted Keras model (task or backbone).
+    """
+    model, tokenizer = load_transformers_model(directory)
+    model.save_to_preset(output_dir)
+    if not hasattr(model, "preprocessor"):
+        tokenizer.save_to_preset(output_dir)
+    return model
+
+
+def export_transformers_weights(model):
+    """A model's weights named as in a transformers checkpoint."""
+    from keras_electra.models.electra_discriminator import (
+        ElectraDiscriminator,
+    )
+    from keras_electra.models.electra_masked_lm import ElectraMaskedLM
+
+    backbone = getattr(model, "backbone", model)
+    table = transformers_table.backbone_table(backbone)
+    if isinstance(model, ElectraDiscriminator):
+        table += transformers_table.discriminator_head_table(model)
+    elif isinstance(model, ElectraMaskedLM):
+        table += transformers_table.generator_head_table(model)
+    return export_weights(table)

@@ -1,0 +1,201 @@
+"""Turn whatever a user passes as `preset` into a Keras preset directory.
+
+keras-hub's preset machinery loads Keras presets (local, `kaggle://`,
+`hf://`). ELECTRA users also hold transformers checkpoints and Google's
+preset names, so every keras_electra class resolves its `preset` first:
+
+- a built-in name (`electra_base_discriminator_en`): the converted preset
+  in the cache, made on first use from its `hf://google/...` source;
+- an `hf://org/name` handle: downloaded, and converted if it is in
+  transformers' format;
+- a local directory in transformers' format: converted (cached by content);
+- a Keras preset directory or any other handle: passed through.
+
+Conversions are written to a temporary directory and renamed into the
+cache, so a failed download or conversion never leaves half a preset.
+"""
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+
+CACHE_ENV = "KERAS_ELECTRA_CACHE"
+HF_SCHEME = "hf"
+
+
+def cache_dir():
+    """Root of keras_electra's cache (`$KERAS_ELECTRA_CACHE`)."""
+    default = os.path.join(os.path.expanduser("~"), ".cache", "keras_electra")
+    return os.environ.get(CACHE_ENV, default)
+
+
+def _builtin_presets():
+    from keras_electra.presets import ELECTRA_PRESETS
+
+    return ELECTRA_PRESETS
+
+
+def _is_transformers_dir(directory):
+    path = os.path.join(directory, "config.json")
+    if not os.path.exists(path):
+        return False
+    with open(path, encoding="utf-8") as f:
+        config = json.load(f)
+    return "model_type" in config and "registered_name" not in config
+
+
+def _local_fingerprint(directory):
+    """A key that changes whenever a checkpoint directory's files change."""
+    h = hashlib.sha256(os.path.abspath(directory).encode())
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            st = os.stat(path)
+            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def converted_path(cache_key):
+    return os.path.join(cache_dir(), "converted", cache_key)
+
+
+def convert_into_cache(source_dir, target, check=None):
+    """Convert a transformers directory into the Keras preset `target`.
+
+    The preset is written to a temporary directory beside `target`,
+    checked with `check(tmp_dir)` if given, then renamed: nothing is left at
+    `target` if the conversion or the check fails. Returns `target`.
+    """
+    from keras_electra.conversion.transformers_loader import (
+        convert_transformers_checkpoint,
+    )
+
+    if os.path.exists(os.path.join(target, "config.json")):
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(target))
+    try:
+        convert_transformers_checkpoint(source_dir, tmp)
+        if check is not None:
+            check(tmp)
+        if os.path.exists(target):  # a concurrent conversion won the race
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def download_hf_checkpoint(handle):
+    """Download the files of `hf://org/name` that a conversion needs.
+
+    Returns the local snapshot directory.
+    """
+    try:
+        import huggingface_hub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading `{handle}` needs `huggingface_hub` "
+            "(`pip install huggingface_hub`)."
+        ) from e
+    repo_id = handle.split("://", 1)[1]
+    patterns = [
+        "config.json",
+        "vocab.txt",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "*.safetensors",
+        "model.safetensors.index.json",
+        "*.weights.h5",
+        "*.json",
+        "assets/**",
+    ]
+    try:
+        path = huggingface_hub.snapshot_download(
+            repo_id=repo_id, allow_patterns=patterns
+        )
+    except Exception as e:
+        raise OSError(
+            f"Could not download `{handle}` ({type(e).__name__}: {e}). "
+            "Without network access, download the checkpoint elsewhere "
+            "(`config.json`, `vocab.txt`, `model.safetensors` or "
+            "`pytorch_model.bin`) and pass its local directory, or convert "
+            "it with `python tools/convert_checkpoint.py`."
+        ) from e
+    has_weights = any(
+        name.endswith((".safetensors", ".weights.h5"))
+        for name in os.listdir(path)
+    )
+    if not has_weights:
+        # Old repositories hold only `pytorch_model.bin`.
+        huggingface_hub.hf_hub_download(repo_id, "pytorch_model.bin")
+        path = huggingface_hub.snapshot_download(
+            repo_id=repo_id, allow_patterns=patterns + ["pytorch_model.bin"]
+        )
+    return path
+
+
+def unknown_preset_error(preset):
+    names = sorted(_builtin_presets())
+    close = difflib.get_close_matches(preset, names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return ValueError(
+        f"Unknown preset {preset!r}.{hint} A preset is one of: a built-in "
+        f"name ({', '.join(names)}); an `hf://org/name` or `kaggle://` "
+        "handle; or a local directory holding a Keras preset or a "
+        "transformers checkpoint."
+    )
+
+
+def resolve_preset(preset):
+    """Return a Keras preset (directory or handle) for `preset`."""
+    if not isinstance(preset, (str, os.PathLike)):
+        raise ValueError(
+            f"A preset must be a string or path. Received: {preset!r}"
+        )
+    preset = os.fspath(preset)
+    builtin = _builtin_presets()
+    if preset in builtin:
+        from keras_electra.presets import resolve_builtin_preset
+
+        return resolve_builtin_preset(preset)
+    if "://" in preset:
+        scheme = preset.split("://", 1)[0].lower()
+        if scheme != HF_SCHEME:
+            return preset  # kaggle://, gs://, ...: keras-hub loads these.
+        local = download_hf_checkpoint(preset)
+        if _is_transformers_dir(local):
+            key = "hf--" + preset.split("://", 1)[1].replace("/", "--")
+            return convert_into_cache(local, converted_path(key))
+        return local
+    if os.path.isdir(preset):
+        if _is_transformers_dir(preset):
+            return convert_into_cache(
+                preset, converted_path(_local_fingerprint(preset))
+            )
+        return preset
+    if os.path.exists(preset):
+        raise ValueError(
+            f"Preset {preset!r} is a file; a preset is a directory (a Keras "
+            "preset or a transformers checkpoint)."
+        )
+    if os.sep in preset or preset.startswith("."):
+        raise FileNotFoundError(f"Preset directory {preset!r} does not exist.")
+    raise unknown_preset_error(preset)
+
+
+class PresetResolvingMixin:
+    """Makes `from_preset` accept every preset form keras_electra knows.
+
+    Placed before the keras-hub base class (`Backbone`, `Task`,
+    `Preprocessor`, `Tokenizer`); it resolves the preset, then hands over.
+    """
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        return super().from_preset(resolve_preset(preset), **kwargs)
