@@ -35,21 +35,27 @@ WORD_EMBEDDINGS_KEY = "electra.embeddings.word_embeddings.weight"
 
 
 def _task_for_architecture(architecture):
-    """(task class, head table fn, task kwargs fn) for an architecture."""
+    """(task class, head table fn, task kwargs fn) for an architecture.
+
+    `task kwargs fn(config)` returns extra constructor arguments of the task
+    (e.g. `num_classes` from `config["num_labels"]`).
+    """
     from keras_electra.models.electra_discriminator import (
         ElectraDiscriminator,
     )
     from keras_electra.models.electra_masked_lm import ElectraMaskedLM
 
     tasks = {
-        "ElectraModel": (None, None),
+        "ElectraModel": (None, None, None),
         "ElectraForPreTraining": (
             ElectraDiscriminator,
             transformers_table.discriminator_head_table,
+            None,
         ),
         "ElectraForMaskedLM": (
             ElectraMaskedLM,
             transformers_table.generator_head_table,
+            None,
         ),
     }
     if architecture not in tasks:
@@ -250,7 +256,7 @@ def load_transformers_model(directory, sequence_length=None):
     vocabulary, lowercase = load_vocabulary(directory, config)
     tensors = normalize_keys(read_transformers_weights(directory))
     architecture = infer_architecture(config, tensors)
-    task_cls, head_table = _task_for_architecture(architecture)
+    task_cls, head_table, task_kwargs = _task_for_architecture(architecture)
 
     backbone = ElectraBackbone(**backbone_kwargs_from_config(config))
     tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
@@ -262,7 +268,8 @@ def load_transformers_model(directory, sequence_length=None):
             sequence_length=sequence_length
             or config["max_position_embeddings"],
         )
-        model = task_cls(backbone=backbone, preprocessor=preprocessor)
+        extra = task_kwargs(config) if task_kwargs else {}
+        model = task_cls(backbone=backbone, preprocessor=preprocessor, **extra)
         table = table + head_table(model)
 
     if TIED_GENERATOR_KEY in tensors:
