@@ -102,8 +102,11 @@ class ElectraEmbedding(keras.layers.Layer):
         x = self.layer_norm(x)
         return self.dropout_layer(x, training=training)
 
-    def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
-        return tuple(token_ids_shape) + (self.embedding_dim,)
+    def compute_output_spec(self, token_ids, segment_ids, training=None):
+        return keras.KerasTensor(
+            tuple(token_ids.shape) + (self.embedding_dim,),
+            dtype=self.compute_dtype,
+        )
 
     def get_config(self):
         config = super().get_config()

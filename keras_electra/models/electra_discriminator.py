@@ -5,6 +5,7 @@ from keras_hub.src.models.task import Task
 from keras_electra.layers.electra_discriminator_head import (
     ElectraDiscriminatorHead,
 )
+from keras_electra.losses.replaced_token_loss import ReplacedTokenLoss
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
@@ -56,11 +57,16 @@ class ElectraDiscriminator(PresetResolvingMixin, Task):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", **kwargs):
-        """Compile with Adam(5e-5) and sigmoid cross-entropy by default."""
+        """Compile with Adam(5e-5) and per-token sigmoid cross-entropy.
+
+        The default loss is averaged over tokens weighted by
+        `sample_weight` (pass the padding mask, `[batch, seq]`), as in
+        Google's discriminator loss.
+        """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(5e-5)
         if loss == "auto":
-            loss = keras.losses.BinaryCrossentropy(from_logits=True)
+            loss = ReplacedTokenLoss()
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
     def detect_replaced(self, texts):

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 from keras_hub.src.layers.modeling.masked_lm_head import MaskedLMHead
 from keras_hub.src.models.masked_lm import MaskedLM
@@ -85,12 +86,16 @@ class ElectraMaskedLM(PresetResolvingMixin, MaskedLM):
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
         tokenizer = self.preprocessor.tokenizer
-        packer = self.preprocessor.packer
-        token_ids, segment_ids = packer(tokenizer(texts))
-        token_ids = ops.convert_to_numpy(token_ids)
-        segment_ids = ops.convert_to_numpy(segment_ids)
+        length = self.preprocessor.sequence_length
         pad_id = tokenizer.pad_token_id
         mask_id = tokenizer.mask_token_id
+        token_ids = np.full((len(texts), length), pad_id, dtype="int32")
+        for i, ids in enumerate(tokenizer(texts)):
+            row = [tokenizer.cls_token_id]
+            row += [int(t) for t in ids][: length - 2]
+            row += [tokenizer.sep_token_id]
+            token_ids[i, : len(row)] = row
+        segment_ids = np.zeros_like(token_ids)
         results = []
         for row, segments in zip(token_ids, segment_ids):
             positions = [i for i, t in enumerate(row) if t == mask_id]
@@ -104,9 +109,7 @@ class ElectraMaskedLM(PresetResolvingMixin, MaskedLM):
                 "token_ids": row[None],
                 "segment_ids": segments[None],
                 "padding_mask": (row != pad_id)[None].astype("int32"),
-                "mask_positions": ops.convert_to_numpy(positions)[None].astype(
-                    "int32"
-                ),
+                "mask_positions": np.array([positions], dtype="int32"),
             }
             logits = self(x, training=False)
             probs = ops.convert_to_numpy(ops.softmax(logits, axis=-1))[0]

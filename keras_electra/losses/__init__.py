@@ -1,0 +1,1 @@
+from keras_electra.losses.replaced_token_loss import ReplacedTokenLoss
