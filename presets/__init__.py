@@ -1,23 +1,43 @@
 """The registry of Google's released ELECTRA checkpoints.
 
 Installed as `keras_electra.presets` (see `pyproject.toml`). Each entry
-names its source (a transformers-format repository on the Hugging Face Hub)
-and the architecture it must have; the first `from_preset(name)` downloads
-the source once, checks it against that architecture, converts it and keeps
-the Keras preset in the cache (`$KERAS_ELECTRA_CACHE/presets/<name>`).
+names its source (Google's transformers-format repository on the Hugging
+Face Hub, `hf://google/electra-...`), Google's original TF1 release it
+comes from, and the architecture it must have. The first
+`from_preset(name)` downloads the source once, checks it against that
+architecture, converts it and keeps the Keras preset in the cache
+(`$KERAS_ELECTRA_CACHE/presets/<name>`); later calls need no network.
+Without network, `tools/convert_checkpoint.py --preset-name <name>`
+installs a preset into that same place from local files.
+
+The names are also registered with keras-hub, so that
+`keras_electra.ElectraBackbone.presets` (and every task's `presets`)
+lists them.
 """
 
+import json
 import os
 
-from keras_electra.utils.preset_resolution import cache_dir
-from keras_electra.utils.preset_resolution import convert_into_cache
-from keras_electra.utils.preset_resolution import download_hf_checkpoint
+from keras_electra.utils import preset_resolution
 
-_LICENSE = "Apache-2.0"
-_DATA = "uncased English; Wikipedia + BooksCorpus (Google's release)"
+LICENSE = "Apache-2.0"
+GOOGLE_RELEASE = (
+    "https://storage.googleapis.com/electra-data/electra_{size}.zip"
+)
+HF_URL = "https://huggingface.co/google/electra-{size}-{kind}"
+SIZES = ("small", "base", "large")
+KINDS = ("discriminator", "generator")
+TASKS = {
+    "discriminator": "ElectraDiscriminator",
+    "generator": "ElectraMaskedLM",
+}
+# Files a transformers-format source must have (any one weights file).
+HF_FILES = "config.json, vocab.txt and model.safetensors (or pytorch_model.bin)"
 
-# Architecture of each released model (the paper's Table 6 and Google's
-# `configure_pretraining.py`); `embedding_dim` is the shared embedding size.
+# Architecture of each released model: Google's `configure_pretraining.py`
+# (model sizes; generator_hidden_size 1/4 for base and large, 1.0 for the
+# released small model) and the Hub configs. The embedding size is shared
+# by both networks of a pair.
 _SHAPES = {
     "small_discriminator": dict(
         embedding_dim=128, hidden_dim=256, num_layers=12, num_heads=4,
@@ -58,10 +78,11 @@ def parameter_count(config, head=None):
     count = (v + p + s) * e + 2 * e  # embeddings + LayerNorm
     if e != h:
         count += e * h + h  # projection
+    # attention (q, k, v, out) + LayerNorm + feedforward + LayerNorm
     per_layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
     count += n * per_layer
     if head == "discriminator":
-        count += h * h + h + h + 1
+        count += h * h + h + h + 1  # dense + dense_prediction
     elif head == "generator":
         count += h * e + e + 2 * e + v  # dense, LayerNorm, output bias
     return count
@@ -69,69 +90,120 @@ def parameter_count(config, head=None):
 
 def _entry(size, kind):
     config = {**_COMMON, **_SHAPES[f"{size}_{kind}"]}
+    source = f"hf://google/electra-{size}-{kind}"
     return {
         "metadata": {
             "description": (
-                f"ELECTRA-{size} {kind} ({config['num_layers']} layers, "
-                f"hidden {config['hidden_dim']}, embeddings "
-                f"{config['embedding_dim']}), {_DATA}."
+                f"ELECTRA-{size.capitalize()} {kind} "
+                f"({config['num_layers']} layers, hidden "
+                f"{config['hidden_dim']}, embeddings "
+                f"{config['embedding_dim']}), uncased English, pre-trained "
+                "by Google on Wikipedia + BooksCorpus."
             ),
             "params": parameter_count(config, head=kind),
-            "license": _LICENSE,
+            "license": LICENSE,
+            "source": source,
+            "url": HF_URL.format(size=size, kind=kind),
+            "original_release": GOOGLE_RELEASE.format(size=size),
             "path": "electra",
         },
-        "source": f"hf://google/electra-{size}-{kind}",
-        "task": "ElectraDiscriminator" if kind == "discriminator" else "ElectraMaskedLM",
+        "source": source,
+        "task": TASKS[kind],
+        "kind": kind,
         "config": config,
-        # keras-hub's registry wants a handle; ours resolves before it looks.
-        "kaggle_handle": f"hf://google/electra-{size}-{kind}",
+        # keras-hub's registry wants a handle; ours resolves names first.
+        "kaggle_handle": source,
     }
 
 
 ELECTRA_PRESETS = {
     f"electra_{size}_{kind}_en": _entry(size, kind)
-    for size in ("small", "base", "large")
-    for kind in ("discriminator", "generator")
+    for size in SIZES
+    for kind in KINDS
 }
 
 
-def _check_architecture(name, preset_dir):
-    """The converted checkpoint must have the registered architecture."""
-    import json
+def preset_path(name):
+    """Where the converted preset `name` lives in the cache."""
+    return os.path.join(preset_resolution.cache_dir(), "presets", name)
 
+
+def check_architecture(name, preset_dir):
+    """The converted preset must have the registered architecture."""
     with open(os.path.join(preset_dir, "config.json"), encoding="utf-8") as f:
-        saved = json.load(f)["config"]
+        _compare_architecture(name, json.load(f)["config"])
+
+
+def _check_source_architecture(name, source_dir):
+    """Refuse a downloaded transformers checkpoint before converting it."""
+    from keras_electra.conversion import transformers_loader
+
+    if preset_resolution._is_transformers_dir(source_dir):
+        config = transformers_loader.load_transformers_config(source_dir)
+        _compare_architecture(
+            name, transformers_loader.backbone_kwargs_from_config(config)
+        )
+
+
+def _compare_architecture(name, saved):
     expected = ELECTRA_PRESETS[name]["config"]
     wrong = {
         k: (saved.get(k), v) for k, v in expected.items() if saved.get(k) != v
     }
     if wrong:
-        details = ", ".join(f"{k}: got {g}, expected {x}" for k, (g, x) in wrong.items())
-        raise ValueError(
-            f"The checkpoint downloaded for preset {name!r} does not have its "
-            f"registered architecture ({details})."
+        details = ", ".join(
+            f"{k}: got {g}, expected {x}" for k, (g, x) in wrong.items()
         )
+        raise ValueError(
+            f"The checkpoint for preset {name!r} does not have its "
+            f"registered architecture ({details}): it is not {name}."
+        )
+
+
+def offline_instructions(name):
+    """How to install preset `name` without network access."""
+    entry = ELECTRA_PRESETS[name]
+    meta = entry["metadata"]
+    return (
+        f"To install it from local files, get either\n"
+        f"  - the transformers checkpoint {meta['url']} ({HF_FILES}), or\n"
+        f"  - Google's original TF1 release {meta['original_release']} "
+        "(unzipped: model.ckpt-<step>.index, model.ckpt-<step>.data-*, "
+        "vocab.txt; it holds the generator and the discriminator)\n"
+        "into a directory SOURCE_DIR, then run\n"
+        f"    python tools/convert_checkpoint.py --preset-name {name} "
+        "SOURCE_DIR\n"
+        f"which writes the converted preset to {preset_path(name)}."
+    )
 
 
 def resolve_builtin_preset(name):
     """The cached Keras preset for a built-in name; converts on first use."""
-    target = os.path.join(cache_dir(), "presets", name)
+    target = preset_path(name)
     if os.path.exists(os.path.join(target, "config.json")):
         return target
     source = ELECTRA_PRESETS[name]["source"]
     try:
-        local = download_hf_checkpoint(source)
+        local = preset_resolution.download_hf_checkpoint(source)
     except OSError as e:
         raise OSError(
             f"Preset {name!r} is not in the cache ({target}) and its source "
-            f"`{source}` could not be downloaded. To install it offline, get "
-            "the checkpoint files elsewhere (transformers format: config.json, "
-            "vocab.txt, model.safetensors or pytorch_model.bin; or Google's "
-            "TF1 release: model.ckpt.* and vocab.txt) and run\n"
-            f"    python tools/convert_checkpoint.py --preset-name {name} "
-            "SOURCE_DIR\n"
-            f"which writes the converted preset to {target}."
+            f"`{source}` could not be downloaded ({e}).\n"
+            + offline_instructions(name)
         ) from e
-    return convert_into_cache(
-        local, target, check=lambda tmp: _check_architecture(name, tmp)
+    _check_source_architecture(name, local)
+    return preset_resolution.convert_into_cache(
+        local, target, check=lambda tmp: check_architecture(name, tmp)
     )
+
+
+def _register_with_keras_hub():
+    """List the names in `ElectraBackbone.presets` (and the tasks')."""
+    from keras_hub.src.utils.preset_utils import register_presets
+
+    from keras_electra.models.electra_backbone import ElectraBackbone
+
+    register_presets(ELECTRA_PRESETS, ElectraBackbone)
+
+
+_register_with_keras_hub()

@@ -58,12 +58,102 @@ def _task_for_architecture(architecture):
             None,
         ),
     }
+    tasks.update(_finetuning_tasks())
     if architecture not in tasks:
         raise ValueError(
             f"keras_electra cannot convert transformers architecture "
             f"`{architecture}`. Supported: {', '.join(sorted(tasks))}."
         )
     return tasks[architecture]
+
+
+def _finetuning_tasks():
+    """Architectures of fine-tuned checkpoints (task heads of issue 5)."""
+    from keras_electra.models.electra_classifier import ElectraClassifier
+    from keras_electra.models.electra_multiple_choice import (
+        ElectraMultipleChoice,
+    )
+    from keras_electra.models.electra_question_answerer import (
+        ElectraQuestionAnswerer,
+    )
+    from keras_electra.models.electra_token_classifier import (
+        ElectraTokenClassifier,
+    )
+
+    return {
+        "ElectraForSequenceClassification": (
+            ElectraClassifier,
+            transformers_table.classifier_head_table,
+            lambda config: {
+                "num_classes": _num_labels(config),
+                "head": "transformers",
+                "dropout": _classifier_dropout(config),
+            },
+        ),
+        "ElectraForTokenClassification": (
+            ElectraTokenClassifier,
+            transformers_table.token_classifier_head_table,
+            lambda config: {
+                "num_classes": _num_labels(config),
+                "label_names": _label_names(config),
+                "dropout": _classifier_dropout(config),
+            },
+        ),
+        "ElectraForQuestionAnswering": (
+            ElectraQuestionAnswerer,
+            transformers_table.question_answerer_head_table,
+            None,
+        ),
+        "ElectraForMultipleChoice": (
+            ElectraMultipleChoice,
+            transformers_table.multiple_choice_head_table,
+            _sequence_summary_kwargs,
+        ),
+    }
+
+
+def _num_labels(config):
+    if config.get("id2label"):
+        return len(config["id2label"])
+    return config.get("num_labels", 2)
+
+
+def _label_names(config):
+    id2label = config.get("id2label") or {}
+    return [id2label[k] for k in sorted(id2label, key=int)] or None
+
+
+def _classifier_dropout(config):
+    dropout = config.get("classifier_dropout")
+    return config.get("hidden_dropout_prob", 0.1) if dropout is None else dropout
+
+
+def _sequence_summary_kwargs(config):
+    """`ElectraMultipleChoiceHead` arguments from transformers' summary config."""
+    summary_type = config.get("summary_type", "first")
+    if summary_type != "first":
+        raise ValueError(
+            f"`config.json` sets `summary_type` {summary_type!r}; "
+            "keras_electra's multiple-choice head supports 'first' (the "
+            "[CLS] vector, transformers' default for ELECTRA)."
+        )
+    if config.get("summary_proj_to_labels"):
+        raise ValueError(
+            "`config.json` sets `summary_proj_to_labels`, which "
+            "keras_electra's multiple-choice head does not support."
+        )
+    activation = config.get("summary_activation", "gelu") or None
+    if activation not in (None, "gelu", "tanh", "relu", "sigmoid"):
+        raise ValueError(
+            f"`config.json` sets `summary_activation` {activation!r}; "
+            "supported: 'gelu' (exact), 'tanh', 'relu', 'sigmoid' or none."
+        )
+    return {
+        "summary_use_proj": bool(config.get("summary_use_proj", True)),
+        "summary_activation": activation,
+        "summary_first_dropout": config.get("summary_first_dropout", 0.0),
+        "summary_last_dropout": config.get("summary_last_dropout", 0.1),
+    }
 
 
 # === Reading the checkpoint ===
@@ -200,7 +290,19 @@ def infer_architecture(config, tensors):
         return "ElectraForPreTraining"
     if any(k.startswith("generator_predictions.") for k in tensors):
         return "ElectraForMaskedLM"
+    for prefix, architecture in _HEAD_PREFIXES:
+        if any(k.startswith(prefix) for k in tensors):
+            return architecture
     return "ElectraModel"
+
+
+# Fine-tuned heads, most specific prefix first.
+_HEAD_PREFIXES = (
+    ("classifier.out_proj.", "ElectraForSequenceClassification"),
+    ("sequence_summary.", "ElectraForMultipleChoice"),
+    ("qa_outputs.", "ElectraForQuestionAnswering"),
+    ("classifier.", "ElectraForTokenClassification"),
+)
 
 
 def load_vocabulary(directory, config):
@@ -315,4 +417,8 @@ def export_transformers_weights(model):
         table += transformers_table.discriminator_head_table(model)
     elif isinstance(model, ElectraMaskedLM):
         table += transformers_table.generator_head_table(model)
+    else:
+        for task_cls, head_table, _ in _finetuning_tasks().values():
+            if isinstance(model, task_cls):
+                table += head_table(model)
     return export_weights(table)

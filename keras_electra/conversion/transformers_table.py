@@ -145,3 +145,49 @@ def discriminator_head_table(discriminator):
             "discriminator_predictions.dense_prediction.bias",
         ),
     ]
+
+
+def _dense_entries(dense, key):
+    """`{key}.weight` (transposed) and `{key}.bias` of a Keras `Dense`."""
+    return [
+        WeightEntry(dense.kernel, f"{key}.weight", True),
+        WeightEntry(dense.bias, f"{key}.bias"),
+    ]
+
+
+def classifier_head_table(classifier):
+    """Entries for `ElectraClassifier`'s head (`ElectraForSequenceClassification`).
+
+    Only the `"transformers"` head has transformers weights; Google's head
+    (one dense layer) has no counterpart there.
+    """
+    head = classifier.classification_head
+    if head.dense is None:
+        raise ValueError(
+            "This ElectraClassifier uses Google's head (dropout -> dense), "
+            "which transformers' ElectraForSequenceClassification does not "
+            "have. Build it with `head='transformers'` to exchange weights "
+            "with transformers."
+        )
+    return _dense_entries(head.dense, "classifier.dense") + _dense_entries(
+        head.out_proj, "classifier.out_proj"
+    )
+
+
+def token_classifier_head_table(token_classifier):
+    """Entries for `ElectraTokenClassifier` (`ElectraForTokenClassification`)."""
+    return _dense_entries(token_classifier.token_classifier_dense, "classifier")
+
+
+def question_answerer_head_table(question_answerer):
+    """Entries for `ElectraQuestionAnswerer` (`ElectraForQuestionAnswering`)."""
+    return _dense_entries(question_answerer.span_head, "qa_outputs")
+
+
+def multiple_choice_head_table(multiple_choice):
+    """Entries for `ElectraMultipleChoice` (`ElectraForMultipleChoice`)."""
+    head = multiple_choice.multiple_choice_head
+    table = []
+    if head.summary is not None:
+        table += _dense_entries(head.summary, "sequence_summary.summary")
+    return table + _dense_entries(head.classifier, "classifier")

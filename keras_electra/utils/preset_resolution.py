@@ -62,28 +62,33 @@ def converted_path(cache_key):
     return os.path.join(cache_dir(), "converted", cache_key)
 
 
-def convert_into_cache(source_dir, target, check=None):
-    """Convert a transformers directory into the Keras preset `target`.
+def convert_into_cache(source_dir, target, check=None, convert=None):
+    """Convert a checkpoint directory into the Keras preset `target`.
 
-    The preset is written to a temporary directory beside `target`,
-    checked with `check(tmp_dir)` if given, then renamed: nothing is left at
-    `target` if the conversion or the check fails. Returns `target`.
+    `convert(source_dir, output_dir)` does the conversion (default: a
+    transformers directory). The preset is written to a temporary directory
+    beside `target`, checked with `check(tmp_dir)` if given, then renamed:
+    nothing is left at `target` if the conversion or the check fails.
+    Returns `target`.
     """
-    from keras_electra.conversion.transformers_loader import (
-        convert_transformers_checkpoint,
-    )
+    if convert is None:
+        from keras_electra.conversion.transformers_loader import (
+            convert_transformers_checkpoint as convert,
+        )
 
     if os.path.exists(os.path.join(target, "config.json")):
         return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(target))
     try:
-        convert_transformers_checkpoint(source_dir, tmp)
+        convert(source_dir, tmp)
         if check is not None:
             check(tmp)
-        if os.path.exists(target):  # a concurrent conversion won the race
-            shutil.rmtree(tmp)
+        if os.path.exists(os.path.join(target, "config.json")):
+            shutil.rmtree(tmp)  # a concurrent conversion won the race
         else:
+            # An incomplete `target` (say, copied by hand) is replaced.
+            shutil.rmtree(target, ignore_errors=True)
             os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -152,6 +157,19 @@ def unknown_preset_error(preset):
     )
 
 
+def _convert_keras_hub_or_keep(directory, cache_key):
+    """Convert a keras-hub `ElectraBackbone` preset; keep any other."""
+    from keras_electra.conversion import keras_hub_loader
+
+    if not keras_hub_loader.is_keras_hub_electra_preset(directory):
+        return directory
+    return convert_into_cache(
+        directory,
+        converted_path("keras_hub--" + cache_key),
+        convert=keras_hub_loader.convert_keras_hub_preset,
+    )
+
+
 def resolve_preset(preset):
     """Return a Keras preset (directory or handle) for `preset`."""
     if not isinstance(preset, (str, os.PathLike)):
@@ -169,16 +187,16 @@ def resolve_preset(preset):
         if scheme != HF_SCHEME:
             return preset  # kaggle://, gs://, ...: keras-hub loads these.
         local = download_hf_checkpoint(preset)
+        key = "hf--" + preset.split("://", 1)[1].replace("/", "--")
         if _is_transformers_dir(local):
-            key = "hf--" + preset.split("://", 1)[1].replace("/", "--")
             return convert_into_cache(local, converted_path(key))
-        return local
+        return _convert_keras_hub_or_keep(local, key)
     if os.path.isdir(preset):
         if _is_transformers_dir(preset):
             return convert_into_cache(
                 preset, converted_path(_local_fingerprint(preset))
             )
-        return preset
+        return _convert_keras_hub_or_keep(preset, _local_fingerprint(preset))
     if os.path.exists(preset):
         raise ValueError(
             f"Preset {preset!r} is a file; a preset is a directory (a Keras "
@@ -198,4 +216,9 @@ class PresetResolvingMixin:
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
-        return super().from_preset(resolve_preset(preset), **kwargs)
+        from keras_electra.presets.validation import load_checked
+
+        # Checks the preset's files and explains load errors.
+        return load_checked(
+            super().from_preset, resolve_preset(preset), **kwargs
+        )

@@ -1,0 +1,619 @@
+"""`keras-electra`: pre-train, fine-tune, evaluate, export and serve ELECTRA.
+
+Parsing and checking the options needs no Keras backend; `main` then makes
+sure Keras runs on the backend asked for (`--backend`) and dispatches to
+`keras_electra.cli.commands`.
+"""
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+
+from keras_electra.cli import readers
+
+PROG = "keras-electra"
+BACKENDS = ("tensorflow", "jax", "torch")
+BUNDLED = "bundled"
+DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
+DEFAULT_GENERATOR = "electra_small_generator_en"
+
+# The quick start's tiny ELECTRA and its schedule: tuned so that on 2 CPU
+# cores the whole loop stays under 10 minutes and the pre-trained model
+# beats the same model fine-tuned from random weights (docs/readme/7.md).
+QUICKSTART = dict(
+    hidden_dim=128,
+    num_layers=2,
+    num_heads=2,
+    embedding_dim=64,
+    sequence_length=64,
+    generator_hidden_fraction=0.25,
+    pretrain_steps=300,
+    pretrain_batch_size=32,
+    pretrain_learning_rate=2e-3,
+    log_every=25,
+    finetune_epochs=10,
+    finetune_batch_size=16,
+    finetune_learning_rate=5e-4,
+    train_per_class=32,
+    test_per_class=100,
+)
+
+
+class UsageError(Exception):
+    """A bad option or path found after parsing: exit code 2."""
+
+
+# === Argument types: each names the bad value in its error ===
+
+
+def existing_file(value):
+    if not os.path.exists(value):
+        raise argparse.ArgumentTypeError(f"file {value!r} does not exist")
+    if not os.path.isfile(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a file")
+    return value
+
+
+def labelled_file(value):
+    existing_file(value)
+    try:
+        readers.file_format(value)
+    except readers.DataError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
+
+
+def dataset_spec(value):
+    try:
+        readers.parse_dataset_spec(value)
+    except readers.DataError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
+
+
+def model_spec(value):
+    """A built-in preset name, an `hf://` (or other `://`) handle, or an
+    existing local directory (Keras preset, transformers checkpoint, pair
+    directory written by `pretrain`, or a SavedModel where accepted)."""
+    from keras_electra.utils.preset_resolution import _builtin_presets
+    from keras_electra.utils.preset_resolution import unknown_preset_error
+
+    if "://" in value or value in _builtin_presets():
+        return value
+    if os.path.isdir(value):
+        return value
+    if os.path.exists(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a file; a model is a preset name, an hf:// handle "
+            "or a directory"
+        )
+    if os.sep in value or "/" in value or value.startswith("."):
+        raise argparse.ArgumentTypeError(f"directory {value!r} does not exist")
+    raise argparse.ArgumentTypeError(str(unknown_preset_error(value)))
+
+
+def _number(kind, minimum, inclusive, what):
+    def parse(value):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not {'an integer' if kind is int else 'a number'}"
+            ) from None
+        if number < minimum or (not inclusive and number == minimum):
+            raise argparse.ArgumentTypeError(f"{value!r} must be {what}")
+        return number
+
+    return parse
+
+
+positive_int = _number(int, 1, True, "a positive integer")
+nonnegative_int = _number(int, 0, True, "0 or more")
+positive_float = _number(float, 0.0, False, "positive")
+
+
+def fraction(value):
+    number = positive_float(value)
+    if number > 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be in (0, 1]")
+    return number
+
+
+def sequence_length(value):
+    number = positive_int(value)
+    if number < 8:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 8")
+    return number
+
+
+# === Option groups shared by subcommands ===
+
+
+def _common(parser):
+    group = parser.add_argument_group("run")
+    group.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend (sets KERAS_BACKEND before Keras starts); "
+        "default: $KERAS_BACKEND, else tensorflow",
+    )
+    group.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="random seed (0)"
+    )
+    group.add_argument(
+        "--quiet", action="store_true", help="no progress bars"
+    )
+    return group
+
+
+def _outputs(parser):
+    group = parser.add_argument_group("outputs")
+    group.add_argument(
+        "--output-dir",
+        help="run directory for the config, checkpoints, results, plot and "
+        "models (default: ./runs/<timestamp>); rerunning with the same "
+        "directory resumes from its checkpoints",
+    )
+    group.add_argument(
+        "--logdir",
+        help="write TensorBoard logs of pre-training and fine-tuning here",
+    )
+
+
+def _architecture(parser, defaults):
+    group = parser.add_argument_group(
+        "model (a new ELECTRA, unless --preset is given)"
+    )
+    group.add_argument(
+        "--preset",
+        type=model_spec,
+        help="start from this pre-trained model instead: a preset name "
+        f"(e.g. {DEFAULT_DISCRIMINATOR}), an hf:// handle or a local "
+        "directory",
+    )
+    group.add_argument(
+        "--vocab",
+        type=existing_file,
+        help="WordPiece vocabulary file (one token per line, .gz allowed); "
+        "default: the bundled BERT uncased vocabulary",
+    )
+    for name, kind, help_text in (
+        ("hidden-dim", positive_int, "hidden size"),
+        ("num-layers", positive_int, "transformer layers"),
+        ("num-heads", positive_int, "attention heads"),
+        ("embedding-dim", positive_int, "embedding size"),
+    ):
+        key = name.replace("-", "_")
+        group.add_argument(
+            f"--{name}",
+            type=kind,
+            default=defaults[key],
+            help=f"{help_text} ({defaults[key]})",
+        )
+    group.add_argument(
+        "--intermediate-dim",
+        type=positive_int,
+        help="feed-forward size (default: 4 x hidden size)",
+    )
+    group.add_argument(
+        "--generator-hidden-fraction",
+        type=fraction,
+        default=defaults["generator_hidden_fraction"],
+        help="generator hidden size as a share of the discriminator's "
+        f"({defaults['generator_hidden_fraction']})",
+    )
+
+
+def _sequence_length(parser, default):
+    parser.add_argument(
+        "--sequence-length",
+        type=sequence_length,
+        default=default,
+        help="tokens per sequence"
+        + (f" ({default})" if default else " (default: the model's)"),
+    )
+
+
+def _pretraining(parser, defaults, prefixed):
+    group = parser.add_argument_group("pre-training")
+    p = "--pretrain-" if prefixed else "--"
+    group.add_argument(
+        "--corpus",
+        nargs="+",
+        type=existing_file,
+        help="pre-training text files: one paragraph per line, an empty "
+        "line between documents (.gz allowed); default: the bundled novels "
+        "(their training chapters)",
+    )
+    names = lambda option: [f"{p}{option}"] + (  # noqa: E731
+        [] if prefixed else [f"--pretrain-{option}"]
+    )
+    group.add_argument(
+        *names("steps"),
+        dest="pretrain_steps",
+        type=nonnegative_int,
+        default=defaults.get("pretrain_steps"),
+        help=f"training steps ({defaults.get('pretrain_steps')}"
+        + ("; 0 with --preset: no further pre-training)" if prefixed else ")"),
+    )
+    group.add_argument(
+        *names("batch-size"),
+        dest="pretrain_batch_size",
+        type=positive_int,
+        default=defaults["pretrain_batch_size"],
+        help=f"sequences per step ({defaults['pretrain_batch_size']})",
+    )
+    group.add_argument(
+        *names("learning-rate"),
+        dest="pretrain_learning_rate",
+        type=positive_float,
+        default=defaults["pretrain_learning_rate"],
+        help="peak learning rate, ELECTRA's AdamW with linear warm-up and "
+        f"decay ({defaults['pretrain_learning_rate']})",
+    )
+    group.add_argument(
+        "--warmup-steps",
+        type=nonnegative_int,
+        help="learning-rate warm-up steps (default: 10%% of the steps)",
+    )
+    group.add_argument(
+        "--log-every",
+        type=positive_int,
+        default=defaults["log_every"],
+        help="steps per progress bar, curve point and checkpoint "
+        f"({defaults['log_every']})",
+    )
+
+
+def _labelled_data(parser, with_train=True, with_validation=False):
+    group = parser.add_argument_group(
+        "labelled data (default: the bundled author task)"
+    )
+    if with_train:
+        group.add_argument(
+            "--train",
+            type=labelled_file,
+            help="training examples: .csv/.tsv (header row) or .jsonl, "
+            ".gz allowed",
+        )
+    if with_validation:
+        group.add_argument(
+            "--validation", type=labelled_file, help="validation examples"
+        )
+    group.add_argument("--test", type=labelled_file, help="test examples")
+    group.add_argument(
+        "--dataset",
+        type=dataset_spec,
+        help="instead of files: tfds:NAME (tensorflow-datasets) or hf:NAME "
+        "(Hugging Face datasets); needs that package",
+    )
+    group.add_argument(
+        "--dataset-config", help="Hugging Face dataset configuration"
+    )
+    if with_train:
+        group.add_argument(
+            "--train-split", default="train", help="(--dataset) train split"
+        )
+    group.add_argument(
+        "--test-split", default="test", help="(--dataset) test split"
+    )
+    group.add_argument(
+        "--text-column", default="text", help="column of the text (text)"
+    )
+    group.add_argument(
+        "--text-b-column",
+        help="column of the second text, for sentence pairs",
+    )
+    group.add_argument(
+        "--label-column", default="label", help="column of the label (label)"
+    )
+    if with_train:
+        group.add_argument(
+            "--max-train-examples",
+            type=positive_int,
+            help="use at most this many training examples",
+        )
+        group.add_argument(
+            "--train-per-class",
+            type=positive_int,
+            default=QUICKSTART["train_per_class"],
+            help="(bundled task) training passages per author "
+            f"({QUICKSTART['train_per_class']})",
+        )
+    group.add_argument(
+        "--test-per-class",
+        type=positive_int,
+        default=QUICKSTART["test_per_class"],
+        help="(bundled task) test passages per author "
+        f"({QUICKSTART['test_per_class']})",
+    )
+
+
+def _finetuning(parser, defaults, prefixed):
+    group = parser.add_argument_group("fine-tuning")
+    p = "--finetune-" if prefixed else "--"
+    extra = lambda option: [] if prefixed else [f"--finetune-{option}"]  # noqa: E731
+    group.add_argument(
+        f"{p}epochs",
+        *extra("epochs"),
+        dest="finetune_epochs",
+        type=positive_int,
+        default=defaults["finetune_epochs"],
+        help=f"passes over the training data ({defaults['finetune_epochs']})",
+    )
+    group.add_argument(
+        f"{p}batch-size",
+        *extra("batch-size"),
+        dest="finetune_batch_size",
+        type=positive_int,
+        default=defaults["finetune_batch_size"],
+        help=f"examples per step ({defaults['finetune_batch_size']})",
+    )
+    group.add_argument(
+        f"{p}learning-rate",
+        *extra("learning-rate"),
+        dest="finetune_learning_rate",
+        type=positive_float,
+        default=defaults["finetune_learning_rate"],
+        help="peak learning rate, ELECTRA's fine-tuning AdamW with layer-wise "
+        f"decay, warm-up and linear decay ({defaults['finetune_learning_rate']})",
+    )
+
+
+def _texts(parser, what):
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help=what)
+    parser.add_argument(
+        "--input",
+        type=existing_file,
+        help="read the texts from this file, one per line",
+    )
+
+
+# === The parser ===
+
+DESCRIPTION = """\
+ELECTRA (Clark et al., 2020) in Keras 3 on TensorFlow, JAX or PyTorch.
+
+Start with `keras-electra quickstart`: it pre-trains a tiny ELECTRA on the
+bundled public-domain novels, fine-tunes it to tell the four authors apart,
+compares it with the same model fine-tuned from random weights, exports a
+SavedModel and predicts from it, offline, in minutes on a laptop CPU."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from keras_electra import __version__
+
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, help_text, description=None):
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=description or help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    q = add(
+        "quickstart",
+        "the whole job: pre-train, fine-tune, evaluate against no "
+        "pre-training, export, predict",
+        "Pre-train a tiny ELECTRA by replaced token detection, fine-tune it,\n"
+        "fine-tune the same model from random weights (same seed), compare\n"
+        "them on the test set, export a SavedModel, reload it and predict on\n"
+        "raw strings. Offline with the bundled data; or bring --preset and\n"
+        "your own --train/--test files or --dataset.",
+    )
+    _common(q)
+    _outputs(q)
+    _architecture(q, QUICKSTART)
+    _sequence_length(q, QUICKSTART["sequence_length"])
+    _pretraining(q, {**QUICKSTART, "pretrain_steps": None}, prefixed=True)
+    _labelled_data(q)
+    _finetuning(q, QUICKSTART, prefixed=True)
+    q.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip fine-tuning the not-pre-trained baseline",
+    )
+
+    p = add(
+        "pretrain",
+        "pre-train an ELECTRA generator + discriminator (replaced token "
+        "detection)",
+    )
+    _common(p)
+    _outputs(p)
+    _architecture(p, QUICKSTART)
+    _sequence_length(p, QUICKSTART["sequence_length"])
+    _pretraining(p, QUICKSTART, prefixed=False)
+
+    f = add("finetune", "fine-tune a text classifier")
+    _common(f)
+    _outputs(f)
+    f.add_argument(
+        "--model",
+        type=model_spec,
+        default=DEFAULT_DISCRIMINATOR,
+        help="the pre-trained model: preset name, hf:// handle, or "
+        f"directory (e.g. RUN/pretrained) (default: {DEFAULT_DISCRIMINATOR})",
+    )
+    f.add_argument(
+        "--random-init",
+        action="store_true",
+        help="same architecture, random weights (the no-pre-training "
+        "baseline)",
+    )
+    _sequence_length(f, None)
+    _labelled_data(f, with_validation=True)
+    _finetuning(f, QUICKSTART, prefixed=False)
+
+    e = add("evaluate", "accuracy of a fine-tuned classifier on test data")
+    _common(e)
+    e.add_argument(
+        "--model",
+        type=model_spec,
+        required=True,
+        help="the classifier (RUN/classifier from finetune or quickstart)",
+    )
+    e.add_argument("--output", help="also write the results here (JSON)")
+    _labelled_data(e, with_train=False)
+
+    r = add(
+        "predict",
+        "classify raw strings with a fine-tuned classifier or its SavedModel",
+    )
+    _common(r)
+    r.add_argument(
+        "--model",
+        type=model_spec,
+        required=True,
+        help="RUN/classifier (Keras) or RUN/saved_model (SavedModel)",
+    )
+    _texts(r, "texts to classify")
+    r.add_argument(
+        "--json", action="store_true", help="print one JSON object per text"
+    )
+
+    x = add("export", "write a fine-tuned task as a TensorFlow SavedModel")
+    _common(x)
+    x.add_argument(
+        "--model",
+        type=model_spec,
+        required=True,
+        help="the task preset (RUN/classifier, a discriminator, a generator)",
+    )
+    x.add_argument(
+        "--output", required=True, help="the SavedModel directory to write"
+    )
+    x.add_argument(
+        "--overwrite", action="store_true", help="replace --output"
+    )
+
+    c = add(
+        "convert",
+        "convert a Google TF1, transformers or keras-hub checkpoint into a "
+        "Keras preset (tools/convert_checkpoint.py; `convert --help` lists "
+        "its options)",
+    )
+    c.add_argument("convert_args", nargs=argparse.REMAINDER)
+
+    m = add("fill-mask", "predict the tokens behind [MASK] with a generator")
+    _common(m)
+    m.add_argument(
+        "--model",
+        type=model_spec,
+        default=DEFAULT_GENERATOR,
+        help="a generator (masked LM) preset, or a pair directory "
+        f"(RUN/pretrained) (default: {DEFAULT_GENERATOR})",
+    )
+    m.add_argument(
+        "--top-k", type=positive_int, default=5, help="candidates per [MASK]"
+    )
+    _texts(m, "texts containing [MASK]")
+
+    d = add(
+        "detect",
+        "show which tokens a discriminator thinks were replaced",
+    )
+    _common(d)
+    d.add_argument(
+        "--model",
+        type=model_spec,
+        default=DEFAULT_DISCRIMINATOR,
+        help="a discriminator preset, or a pair directory (RUN/pretrained) "
+        f"(default: {DEFAULT_DISCRIMINATOR})",
+    )
+    d.add_argument(
+        "--threshold",
+        type=fraction,
+        default=0.5,
+        help="probability above which a token is marked replaced (0.5)",
+    )
+    _texts(d, "texts to check")
+    return parser
+
+
+def _check(parser, args):
+    """Checks across options; argparse-style errors (exit 2)."""
+    sub = parser._subparsers._group_actions[0].choices.get(args.command)
+    error = sub.error if sub is not None else parser.error
+    if getattr(args, "dataset", None) and (
+        getattr(args, "train", None) or getattr(args, "test", None)
+    ):
+        error("--dataset and --train/--test files exclude each other")
+    if getattr(args, "train", None) and args.command == "quickstart":
+        if not args.test:
+            error("--train needs --test (the examples to evaluate on)")
+    if args.command in ("predict", "fill-mask", "detect"):
+        if not args.texts and not args.input:
+            error("give TEXT arguments or --input FILE")
+        if args.texts and args.input:
+            error("give TEXT arguments or --input FILE, not both")
+    output_dir = getattr(args, "output_dir", None)
+    if output_dir and os.path.isfile(output_dir):
+        error(f"--output-dir {output_dir!r} is a file")
+    if args.command == "export":
+        if os.path.exists(args.output) and not args.overwrite:
+            error(f"--output {args.output!r} exists; pass --overwrite")
+
+
+def _current_backend():
+    if "keras" in sys.modules:
+        return sys.modules["keras"].config.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def _rerun_with_backend(backend, argv):
+    """Run this command again in a process whose Keras uses `backend`."""
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    command = [sys.executable, "-m", "keras_electra.cli", *argv]
+    return subprocess.call(command, env=env)
+
+
+def default_output_dir(command):
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join("runs", f"{stamp}-{command}")
+
+
+def main(argv=None):
+    """Entry point of the `keras-electra` command. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "convert":
+        from keras_electra.cli.commands import run_convert
+
+        return run_convert(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
+    if args.backend and args.backend != _current_backend():
+        if "keras" in sys.modules:
+            # Keras (imported with the package) cannot switch backend in a
+            # running process: run the command again under the right one.
+            return _rerun_with_backend(args.backend, argv)
+        os.environ["KERAS_BACKEND"] = args.backend
+    from keras_electra.cli import commands
+
+    try:
+        return commands.run(args) or 0
+    except (UsageError, readers.DataError) as e:
+        print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError, ImportError, RuntimeError) as e:
+        if os.environ.get("KERAS_ELECTRA_DEBUG"):
+            raise
+        print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130

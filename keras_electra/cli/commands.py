@@ -1,0 +1,877 @@
+"""What each `keras-electra` subcommand does (Keras is running by now)."""
+
+import json
+import math
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+
+import keras_electra
+from keras_electra import data as bundled
+from keras_electra.cli import readers
+from keras_electra.cli.app import PROG
+from keras_electra.cli.app import UsageError
+from keras_electra.cli.app import default_output_dir
+from keras_electra.cli.plots import plot_pretraining_curves
+from keras_electra.cli.pretraining_data import pack_documents
+
+LABEL_NAMES_FILE = "label_names.json"
+SAVED_MODEL_FILE = "saved_model.pb"
+PAIR_DISCRIMINATOR = "discriminator"
+PAIR_GENERATOR = "generator"
+# Fine-tuning without --sequence-length packs at most this many tokens
+# (a 512-token preset would be slow on a CPU).
+DEFAULT_MAX_FINETUNE_LENGTH = 128
+
+
+def run(args):
+    return COMMANDS[args.command](args)
+
+
+# === Small helpers ===
+
+
+def say(*parts):
+    print(*parts, flush=True)
+
+
+def verbose(args):
+    return 0 if args.quiet else 1
+
+
+class RunDir:
+    """The run directory: config, checkpoints, results, plot, models."""
+
+    def __init__(self, args, command):
+        self.root = os.path.abspath(
+            args.output_dir or default_output_dir(command)
+        )
+        os.makedirs(self.root, exist_ok=True)
+        self.logdir = getattr(args, "logdir", None)
+        config = {
+            "command": command,
+            "options": {k: v for k, v in vars(args).items() if k != "command"},
+            "backend": keras.config.backend(),
+            "keras_electra": keras_electra.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        self.write_json("config.json", config)
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def write_json(self, name, value):
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            json.dump(value, f, indent=2, default=str)
+            f.write("\n")
+
+    def callbacks(self, name):
+        """Checkpoints (resume on rerun) and TensorBoard logs for `name`."""
+        callbacks = [
+            keras.callbacks.BackupAndRestore(
+                self.path("checkpoints", name), delete_checkpoint=False
+            )
+        ]
+        if self.logdir:
+            callbacks.append(
+                keras.callbacks.TensorBoard(
+                    os.path.join(self.logdir, name), write_graph=False
+                )
+            )
+        return callbacks
+
+
+def pair_member(model, member):
+    """`model/member` for a pair directory written by `pretrain`."""
+    if isinstance(model, str) and os.path.isdir(os.path.join(model, member)):
+        return os.path.join(model, member)
+    return model
+
+
+def read_label_names(preset):
+    path = os.path.join(preset, LABEL_NAMES_FILE) if os.path.isdir(preset) else ""
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return None
+
+
+def read_texts(args):
+    if args.input:
+        with bundled.open_text(args.input) as f:
+            texts = [line.rstrip("\n") for line in f if line.strip()]
+        if not texts:
+            raise UsageError(f"--input {args.input!r} holds no text")
+        return texts
+    return list(args.texts)
+
+
+def is_saved_model(path):
+    return os.path.isfile(os.path.join(path, SAVED_MODEL_FILE))
+
+
+def load_average():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# === Labelled data ===
+
+
+class TaskData:
+    def __init__(self, train, test, validation, label_names, description):
+        self.train = train
+        self.test = test
+        self.validation = validation
+        self.label_names = list(label_names)
+        self.description = description
+
+    def ids(self, split):
+        return np.array(readers.label_ids(split, self.label_names), "int32")
+
+
+def bundled_task(args):
+    task = bundled.author_task(
+        train_per_class=getattr(args, "train_per_class", 1),
+        test_per_class=args.test_per_class,
+    )
+    names = task["label_names"]
+
+    def split(name):
+        examples = task[name]
+        return readers.LabelledText(
+            [t for t, _ in examples],
+            None,
+            [names[label] for _, label in examples],
+            source=f"bundled author task ({name})",
+        )
+
+    return split("train"), split("test"), names, task
+
+
+def load_task_data(args, need_train=True, label_names=None, run=None):
+    """The labelled data the options ask for (see `_labelled_data`)."""
+    columns = dict(
+        text_column=args.text_column,
+        label_column=args.label_column,
+        text_b_column=args.text_b_column,
+    )
+    train = test = validation = None
+    if args.dataset:
+        if need_train:
+            train = readers.read_dataset(
+                args.dataset,
+                args.train_split,
+                config=args.dataset_config,
+                max_examples=getattr(args, "max_train_examples", None),
+                **columns,
+            )
+        test = readers.read_dataset(
+            args.dataset, args.test_split, config=args.dataset_config, **columns
+        )
+        description = f"{args.dataset} ({args.train_split}/{args.test_split})"
+        declared = (train or test).label_names
+    elif (need_train and getattr(args, "train", None)) or args.test:
+        if need_train:
+            if not args.train:
+                raise UsageError("--test without --train: give both")
+            train = readers.read_labelled_file(args.train, **columns)
+        if args.test:
+            test = readers.read_labelled_file(args.test, **columns)
+        description = ", ".join(
+            os.path.basename(s.source) for s in (train, test) if s is not None
+        )
+        declared = None
+    else:
+        train, test, declared, task = bundled_task(args)
+        description = (
+            f"bundled author task: {len(declared)} authors, "
+            f"{len(train) // len(declared)} training and "
+            f"{len(test) // len(declared)} test passages each "
+            f"(test chapters held out)"
+        )
+        if run is not None:
+            os.makedirs(run.path("data"), exist_ok=True)
+            for name in ("train", "test"):
+                readers.write_labelled_tsv(
+                    run.path("data", f"{name}.tsv"), task[name], declared
+                )
+        if not need_train:
+            train = None
+    validation_file = getattr(args, "validation", None)
+    if validation_file:
+        validation = readers.read_labelled_file(validation_file, **columns)
+    max_train = getattr(args, "max_train_examples", None)
+    if train is not None and max_train and len(train) > max_train:
+        keep = np.random.default_rng(args.seed).permutation(len(train))
+        keep = sorted(keep[:max_train])
+        train = readers.LabelledText(
+            [train.texts[i] for i in keep],
+            None if train.texts_b is None else [train.texts_b[i] for i in keep],
+            [train.labels[i] for i in keep],
+            train.source,
+            train.label_names,
+        )
+    if label_names is None:
+        if train is None:
+            raise UsageError("no training data to take the labels from")
+        label_names = readers.label_vocabulary(train, declared)
+    return TaskData(train, test, validation, label_names, description)
+
+
+# === Pre-training ===
+
+
+def read_vocabulary(path):
+    if path is None:
+        return bundled.vocabulary()
+    with bundled.open_text(path) as f:
+        vocabulary = [line.rstrip("\n") for line in f]
+    missing = [
+        t for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+        if t not in vocabulary
+    ]
+    if missing:
+        raise UsageError(
+            f"--vocab {path!r} lacks the special tokens {', '.join(missing)}"
+        )
+    return vocabulary
+
+
+def build_pretrainer(args):
+    from keras_electra.pretraining import ElectraPretrainer
+
+    if args.preset:
+        pretrainer = ElectraPretrainer.from_preset(args.preset, seed=args.seed)
+        length = min(
+            args.sequence_length, pretrainer.backbone.max_sequence_length
+        )
+        return pretrainer, length
+    if args.hidden_dim % args.num_heads:
+        raise UsageError(
+            f"--hidden-dim {args.hidden_dim} is not divisible by "
+            f"--num-heads {args.num_heads}"
+        )
+    tokenizer = keras_electra.ElectraTokenizer(
+        vocabulary=read_vocabulary(args.vocab)
+    )
+    keras.utils.set_random_seed(args.seed)
+    backbone = keras_electra.ElectraBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=args.num_layers,
+        num_heads=args.num_heads,
+        hidden_dim=args.hidden_dim,
+        embedding_dim=args.embedding_dim,
+        intermediate_dim=args.intermediate_dim or 4 * args.hidden_dim,
+        max_sequence_length=args.sequence_length,
+    )
+    pretrainer = ElectraPretrainer(
+        backbone,
+        tokenizer=tokenizer,
+        generator_hidden_fraction=args.generator_hidden_fraction,
+        seed=args.seed,
+    )
+    return pretrainer, args.sequence_length
+
+
+def pretraining_documents(args, fallback_texts=None):
+    if args.corpus:
+        documents = []
+        for path in args.corpus:
+            documents += bundled.read_documents(path)
+        return documents, ", ".join(os.path.basename(p) for p in args.corpus)
+    if fallback_texts is not None:
+        return [[t] for t in fallback_texts], "the training texts"
+    return (
+        bundled.pretraining_documents(),
+        "bundled novels (training chapters only)",
+    )
+
+
+class CurveRecorder(keras.callbacks.Callback):
+    """Appends each round's mean metrics to a JSON file (resume-safe)."""
+
+    def __init__(self, path, steps_per_round):
+        super().__init__()
+        self.file = path
+        self.steps_per_round = steps_per_round
+        self.rounds = []
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                self.rounds = json.load(f)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rounds = [r for r in self.rounds if r["round"] < epoch]
+        entry = {"round": epoch, "step": (epoch + 1) * self.steps_per_round}
+        entry.update({k: float(v) for k, v in (logs or {}).items()})
+        self.rounds.append(entry)
+        with open(self.file, "w", encoding="utf-8") as f:
+            json.dump(self.rounds, f, indent=1)
+
+    def history(self):
+        keys = sorted({k for r in self.rounds for k in r})
+        return {k: [r.get(k) for r in self.rounds] for k in keys}
+
+
+def pretrain(args, run, fallback_texts=None):
+    """Replaced-token-detection pre-training; writes `run/pretrained`."""
+    import tensorflow as tf
+
+    start = time.time()
+    pretrainer, length = build_pretrainer(args)
+    documents, corpus = pretraining_documents(args, fallback_texts)
+    packed = pack_documents(documents, pretrainer.tokenizer, length)
+    num_sequences = len(packed["token_ids"])
+    steps = args.pretrain_steps
+    per_round = min(args.log_every, steps)
+    rounds = math.ceil(steps / per_round)
+    steps = rounds * per_round
+    warmup = (
+        args.warmup_steps if args.warmup_steps is not None else steps // 10
+    )
+    say(
+        f"\n== Pre-training (replaced token detection): {steps} steps x "
+        f"{args.pretrain_batch_size} sequences of {length} tokens"
+    )
+    say(
+        f"   corpus: {corpus}: {num_sequences} sequences; discriminator "
+        f"{pretrainer.discriminator.count_params():,} parameters, generator "
+        f"{pretrainer.generator.count_params():,} (embeddings shared)"
+    )
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(packed)
+        .shuffle(num_sequences, seed=args.seed)
+        .repeat()
+        .batch(args.pretrain_batch_size, drop_remainder=True)
+        .prefetch(2)
+    )
+    pretrainer.compile(
+        learning_rate=args.pretrain_learning_rate,
+        num_train_steps=steps,
+        warmup_steps=warmup,
+    )
+    recorder = CurveRecorder(run.path("pretraining_history.json"), per_round)
+    fit_start = time.time()
+    pretrainer.fit(
+        dataset,
+        steps_per_epoch=per_round,
+        epochs=rounds,
+        callbacks=[recorder] + run.callbacks("pretrain"),
+        verbose=verbose(args),
+    )
+    fit_seconds = time.time() - fit_start
+    output = run.path("pretrained")
+    pretrainer.save_to_preset(output)
+    history = recorder.history()
+    plot = None
+    if history.get("step"):
+        plot = plot_pretraining_curves(
+            history, run.path("pretraining_curves.png")
+        )
+    final = {
+        k: history[k][-1]
+        for k in (
+            "generator_loss",
+            "generator_accuracy",
+            "discriminator_loss",
+            "discriminator_accuracy",
+        )
+        if history.get(k)
+    }
+    say(f"   pre-trained in {fit_seconds:.0f} s -> {output}")
+    return {
+        "preset": output,
+        "steps": steps,
+        "batch_size": args.pretrain_batch_size,
+        "sequence_length": length,
+        "sequences": num_sequences,
+        "corpus": corpus,
+        "seconds": round(time.time() - start, 1),
+        "fit_seconds": round(fit_seconds, 1),
+        "final": final,
+        "plot": plot,
+    }
+
+
+# === Fine-tuning and evaluation ===
+
+
+def build_classifier(model, num_classes, seed, random_init, length):
+    keras.utils.set_random_seed(seed)
+    classifier = keras_electra.ElectraClassifier.from_preset(
+        pair_member(model, PAIR_DISCRIMINATOR),
+        num_classes=num_classes,
+        load_weights=not random_init,
+    )
+    preprocessor = classifier.preprocessor
+    if length is None:
+        length = min(preprocessor.sequence_length, DEFAULT_MAX_FINETUNE_LENGTH)
+    limit = classifier.backbone.max_sequence_length
+    if length > limit:
+        raise UsageError(
+            f"--sequence-length {length} exceeds the model's "
+            f"max_sequence_length {limit}"
+        )
+    preprocessor.sequence_length = length
+    return classifier
+
+
+def predict_classes(classifier, inputs, batch_size, verbose_level=0):
+    logits = classifier.predict(inputs, batch_size=batch_size, verbose=verbose_level)
+    logits = np.asarray(keras.ops.convert_to_numpy(logits), "float32")
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
+def accuracy_of(probabilities, ids):
+    return float(np.mean(np.argmax(probabilities, -1) == ids))
+
+
+def finetune(args, run, model, task, name, random_init=False):
+    """Fine-tune `model` on `task.train`; evaluate on `task.test`."""
+    from keras_electra.finetuning import create_optimizer
+
+    start = time.time()
+    classifier = build_classifier(
+        model,
+        len(task.label_names),
+        args.seed,
+        random_init,
+        getattr(args, "sequence_length", None),
+    )
+    train_ids = task.ids(task.train)
+    steps = args.finetune_epochs * math.ceil(
+        len(task.train) / args.finetune_batch_size
+    )
+    classifier.compile(
+        optimizer=create_optimizer(
+            classifier,
+            learning_rate=args.finetune_learning_rate,
+            num_train_steps=steps,
+        ),
+        metrics=["accuracy"],
+    )
+    kind = "random weights" if random_init else "pre-trained weights"
+    say(
+        f"\n== Fine-tuning {name} ({kind}): {len(task.train)} examples, "
+        f"{args.finetune_epochs} epochs, {steps} steps"
+    )
+    validation = None
+    if task.validation is not None:
+        validation = (task.validation.inputs(), task.ids(task.validation))
+    classifier.fit(
+        task.train.inputs(),
+        train_ids,
+        batch_size=args.finetune_batch_size,
+        epochs=args.finetune_epochs,
+        validation_data=validation,
+        callbacks=run.callbacks(name),
+        verbose=verbose(args),
+    )
+    fit_seconds = time.time() - start
+    output = run.path(name)
+    classifier.save_to_preset(output)
+    with open(os.path.join(output, LABEL_NAMES_FILE), "w") as f:
+        json.dump(task.label_names, f)
+    result = {
+        "model": model,
+        "random_init": random_init,
+        "preset": output,
+        "train_examples": len(task.train),
+        "steps": steps,
+        "seconds": round(fit_seconds, 1),
+    }
+    if task.test is not None:
+        probabilities = predict_classes(
+            classifier, task.test.inputs(), 64, verbose(args)
+        )
+        result["test_examples"] = len(task.test)
+        result["test_accuracy"] = accuracy_of(
+            probabilities, task.ids(task.test)
+        )
+        result["test_predictions"] = np.argmax(probabilities, -1).tolist()
+        say(f"   test accuracy: {result['test_accuracy']:.3f}")
+    return classifier, result
+
+
+# === SavedModel ===
+
+
+def saved_model_predict(path, inputs, batch_size=64):
+    """Labels, scores and probabilities from a SavedModel on raw strings."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the WordPiece ops)
+
+    served = tf.saved_model.load(path)
+    function = served.signatures["serving_default"]
+    names = sorted(function.structured_input_signature[1])
+    pairs = isinstance(inputs, tuple)
+    columns = inputs if pairs else (inputs,)
+    if len(columns) != len(names):
+        raise UsageError(
+            f"the SavedModel {path!r} takes {len(names)} text input(s) "
+            f"({', '.join(names)}), {len(columns)} were given"
+        )
+    order = ("text_a", "text_b") if pairs else names
+    labels, scores, probabilities = [], [], []
+    for start in range(0, len(columns[0]), batch_size):
+        feed = {
+            name: tf.constant(column[start : start + batch_size])
+            for name, column in zip(order, columns)
+        }
+        out = function(**feed)
+        labels += [x.decode("utf-8") for x in out["label"].numpy()]
+        scores += out["score"].numpy().tolist()
+        if "probabilities" in out:
+            probabilities += out["probabilities"].numpy().tolist()
+    return labels, scores, probabilities
+
+
+def export_classifier(classifier, path, label_names):
+    start = time.time()
+    keras_electra.export(classifier, path, label_names=label_names, overwrite=True)
+    return time.time() - start
+
+
+# === The subcommands ===
+
+
+def cmd_pretrain(args):
+    run = RunDir(args, "pretrain")
+    result = pretrain(args, run)
+    run.write_json("results.json", {"pretraining": result})
+    say(f"\nPre-trained generator + discriminator: {result['preset']}")
+    if result["plot"]:
+        say(f"Curves: {result['plot']}")
+    say(
+        f"Next: {PROG} finetune --model {result['preset']} "
+        "(or fill-mask / detect --model ...)"
+    )
+
+
+def cmd_finetune(args):
+    run = RunDir(args, "finetune")
+    task = load_task_data(args, run=run)
+    say(f"Data: {task.description}; labels: {', '.join(task.label_names)}")
+    _, result = finetune(
+        args, run, args.model, task, "classifier", args.random_init
+    )
+    result.pop("test_predictions", None)
+    run.write_json("results.json", {"finetuning": result})
+    say(f"\nClassifier: {result['preset']}")
+    say(f"Next: {PROG} export --model {result['preset']} --output MODEL_DIR")
+
+
+def load_classifier(model):
+    preset = pair_member(model, PAIR_DISCRIMINATOR)
+    classifier = keras_electra.ElectraClassifier.from_preset(preset)
+    names = read_label_names(preset)
+    if names is None:
+        names = [str(i) for i in range(classifier.num_classes)]
+    return classifier, names
+
+
+def cmd_evaluate(args):
+    classifier, names = load_classifier(args.model)
+    task = load_task_data(args, need_train=False, label_names=names)
+    if task.test is None:
+        raise UsageError("no test data: give --test FILE or --dataset")
+    probabilities = predict_classes(
+        classifier, task.test.inputs(), 64, verbose(args)
+    )
+    ids = task.ids(task.test)
+    predicted = np.argmax(probabilities, -1)
+    result = {
+        "model": args.model,
+        "data": task.description,
+        "examples": len(ids),
+        "accuracy": accuracy_of(probabilities, ids),
+        "per_class_accuracy": {
+            name: float(np.mean(predicted[ids == i] == i))
+            for i, name in enumerate(names)
+            if np.any(ids == i)
+        },
+    }
+    say(f"accuracy: {result['accuracy']:.4f} on {len(ids)} examples")
+    for name, value in result["per_class_accuracy"].items():
+        say(f"  {name:<20} {value:.4f}")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+
+
+def cmd_predict(args):
+    texts = read_texts(args)
+    if is_saved_model(args.model):
+        labels, scores, _ = saved_model_predict(args.model, texts)
+    else:
+        classifier, names = load_classifier(args.model)
+        probabilities = predict_classes(classifier, texts, 64)
+        labels = [names[i] for i in np.argmax(probabilities, -1)]
+        scores = probabilities.max(-1).tolist()
+    for text, label, score in zip(texts, labels, scores):
+        if args.json:
+            say(json.dumps({"text": text, "label": label, "score": score}))
+        else:
+            say(f"{label}\t{score:.3f}\t{text}")
+
+
+TASK_CLASSES = (
+    "ElectraClassifier",
+    "ElectraDiscriminator",
+    "ElectraMaskedLM",
+    "ElectraTokenClassifier",
+    "ElectraQuestionAnswerer",
+)
+
+
+def load_task(model):
+    """Any exportable task from a preset, by its `task.json` class."""
+    from keras_electra.presets.validation import load_checked  # noqa: F401
+
+    path = os.path.join(model, "task.json") if os.path.isdir(model) else ""
+    class_name = "ElectraDiscriminator"
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            class_name = json.load(f).get("class_name", class_name)
+    if class_name not in TASK_CLASSES:
+        raise UsageError(
+            f"{model!r} holds a {class_name}, which cannot be exported; "
+            f"exportable: {', '.join(TASK_CLASSES)}"
+        )
+    return getattr(keras_electra, class_name).from_preset(model)
+
+
+def cmd_export(args):
+    model = pair_member(args.model, PAIR_DISCRIMINATOR)
+    task = load_task(model)
+    names = read_label_names(model)
+    options = {"overwrite": args.overwrite}
+    if names is not None:
+        options["label_names"] = names
+    path = keras_electra.export(task, args.output, **options)
+    say(f"SavedModel ({type(task).__name__}): {path}")
+    say(f"Next: {PROG} predict --model {path} \"some text\"")
+
+
+def cmd_fill_mask(args):
+    texts = read_texts(args)
+    generator = keras_electra.ElectraMaskedLM.from_preset(
+        pair_member(args.model, PAIR_GENERATOR)
+    )
+    for text, masks in zip(texts, generator.fill_mask(texts, top_k=args.top_k)):
+        say(text)
+        for i, candidates in enumerate(masks, 1):
+            shown = ", ".join(f"{t} ({p:.2f})" for t, p in candidates)
+            say(f"  [MASK] {i}: {shown}")
+
+
+def cmd_detect(args):
+    texts = read_texts(args)
+    discriminator = keras_electra.ElectraDiscriminator.from_preset(
+        pair_member(args.model, PAIR_DISCRIMINATOR)
+    )
+    for text, tokens in zip(texts, discriminator.detect_replaced(texts)):
+        marked = [
+            f"[{t}]" if p > args.threshold else t for t, p in tokens
+        ]
+        say(" ".join(marked))
+        replaced = [(t, p) for t, p in tokens if p > args.threshold]
+        shown = ", ".join(f"{t} ({p:.2f})" for t, p in replaced) or "none"
+        say(f"  replaced (p > {args.threshold}): {shown}")
+
+
+def run_convert(argv):
+    """`keras-electra convert ...`: tools/convert_checkpoint.py."""
+    module = _convert_module()
+    if module is None:
+        print(
+            f"{PROG} convert: error: tools/convert_checkpoint.py was not "
+            "found (it ships with the source tree)",
+            file=__import__("sys").stderr,
+        )
+        return 1
+    if hasattr(module, "build_parser") and hasattr(module, "run"):
+        parser = module.build_parser()
+        parser.prog = f"{PROG} convert"
+        args = parser.parse_args(argv)
+        try:
+            module.run(args)
+        except (ValueError, OSError, ImportError) as e:
+            print(f"{PROG} convert: error: {e}", file=__import__("sys").stderr)
+            return 1
+        return 0
+    return module.main(argv)
+
+
+def _convert_module():
+    import importlib
+    import importlib.util
+
+    try:
+        return importlib.import_module("keras_electra.conversion.command")
+    except ImportError:
+        pass
+    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_electra.__file__)))
+    path = os.path.join(root, "tools", "convert_checkpoint.py")
+    if not os.path.isfile(path):
+        return None
+    spec = importlib.util.spec_from_file_location("_convert_checkpoint", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# === quickstart ===
+
+
+def cmd_quickstart(args):
+    from keras_electra.cli.app import QUICKSTART
+
+    wall = time.time()
+    run = RunDir(args, "quickstart")
+    say(
+        f"{PROG} quickstart: backend {keras.config.backend()}, seed "
+        f"{args.seed}, run directory {run.root}"
+    )
+    task = load_task_data(args, run=run)
+    say(f"Data: {task.description}; labels: {', '.join(task.label_names)}")
+
+    results = {"backend": keras.config.backend(), "seed": args.seed}
+    # 1. Pre-training (or the given preset).
+    if args.pretrain_steps is None:
+        args.pretrain_steps = 0 if args.preset else QUICKSTART["pretrain_steps"]
+    if args.pretrain_steps > 0:
+        own_texts = None
+        if (args.train or args.dataset) and not args.corpus:
+            own_texts = task.train.texts
+        pretraining = pretrain(args, run, fallback_texts=own_texts)
+        model = pretraining["preset"]
+        results["pretraining"] = pretraining
+    elif args.preset:
+        model = args.preset
+        say(f"\n== Pre-training: none; using the pre-trained {args.preset}")
+        results["pretraining"] = {"preset": args.preset, "steps": 0}
+    else:
+        raise UsageError(
+            "--pretrain-steps 0 needs --preset (a pre-trained model)"
+        )
+
+    # 2. Fine-tuning: pre-trained, then the same model from random weights.
+    classifier, tuned = finetune(args, run, model, task, "classifier")
+    results["pretrained"] = tuned
+    if not args.no_baseline:
+        _, baseline = finetune(
+            args, run, model, task, "baseline_classifier", random_init=True
+        )
+        results["not_pretrained"] = baseline
+
+    # 3. Export, reload with tf.saved_model.load, predict on raw strings.
+    saved_model = run.path("saved_model")
+    say(f"\n== Export: SavedModel -> {saved_model}")
+    export_seconds = export_classifier(classifier, saved_model, task.label_names)
+    served_labels, served_scores, _ = saved_model_predict(
+        saved_model, task.test.inputs()
+    )
+    keras_labels = [task.label_names[i] for i in tuned["test_predictions"]]
+    agreement = float(
+        np.mean([a == b for a, b in zip(served_labels, keras_labels)])
+    )
+    truth = [str(label) for label in task.test.labels]
+    results["saved_model"] = {
+        "path": saved_model,
+        "export_seconds": round(export_seconds, 1),
+        "test_accuracy": float(
+            np.mean([a == b for a, b in zip(served_labels, truth)])
+        ),
+        "agreement_with_keras": agreement,
+    }
+    for key in ("pretrained", "not_pretrained"):
+        if key in results:
+            results[key].pop("test_predictions", None)
+    results["wall_seconds"] = round(time.time() - wall, 1)
+    results["load_average"] = load_average()
+    results["cpu_count"] = os.cpu_count()
+    run.write_json("results.json", results)
+
+    print_summary(results, task, served_labels, served_scores)
+    say(f"\nEverything is in {run.root}:")
+    say("  config.json, results.json, data/, checkpoints/, pretrained/,")
+    say("  classifier/, saved_model/" + (
+        ", pretraining_curves.png" if results["pretraining"].get("plot") else ""
+    ))
+    say(
+        f"Try: {PROG} predict --model {saved_model} \"It is a truth "
+        "universally acknowledged...\""
+    )
+
+
+def print_summary(results, task, served_labels, served_scores):
+    say("\n== Results")
+    rows = [("model", "test accuracy", "fine-tuning s")]
+    for key, label in (
+        ("pretrained", "ELECTRA, pre-trained"),
+        ("not_pretrained", "same model, not pre-trained"),
+    ):
+        if key in results:
+            r = results[key]
+            rows.append(
+                (label, f"{r['test_accuracy']:.3f}", f"{r['seconds']:.0f}")
+            )
+    served = results["saved_model"]
+    rows.append(
+        ("SavedModel (reloaded)", f"{served['test_accuracy']:.3f}", "")
+    )
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        say("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    chance = 1.0 / len(task.label_names)
+    say(
+        f"  ({len(task.test)} test examples, chance {chance:.3f}; the "
+        f"SavedModel agrees with Keras on {served['agreement_with_keras']:.1%})"
+    )
+    pretraining = results["pretraining"]
+    if pretraining.get("final"):
+        final = pretraining["final"]
+        say(
+            f"  pre-training: {pretraining['steps']} steps in "
+            f"{pretraining['fit_seconds']:.0f} s; last round: generator "
+            f"accuracy {final.get('generator_accuracy', 0):.3f}, "
+            f"discriminator accuracy {final.get('discriminator_accuracy', 0):.3f}"
+        )
+        if pretraining.get("plot"):
+            say(f"  curves: {pretraining['plot']}")
+    say(
+        f"  wall time {results['wall_seconds']:.0f} s; load average "
+        f"{results['load_average']} on {results['cpu_count']} CPUs"
+    )
+    say("\n== SavedModel predictions on raw test passages")
+    shown = 0
+    for i, (text, label) in enumerate(zip(task.test.texts, task.test.labels)):
+        if shown >= 4:
+            break
+        snippet = text if len(text) <= 70 else text[:67] + "..."
+        say(
+            f"  {served_labels[i]:<10} {served_scores[i]:.2f}  "
+            f"(true: {label})  {snippet}"
+        )
+        shown += 1
+
+
+COMMANDS = {
+    "quickstart": cmd_quickstart,
+    "pretrain": cmd_pretrain,
+    "finetune": cmd_finetune,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "export": cmd_export,
+    "fill-mask": cmd_fill_mask,
+    "detect": cmd_detect,
+}

@@ -1,0 +1,160 @@
+"""The bundled quick-start data: four public-domain novels and a vocabulary.
+
+Installed with the package (see `PROVENANCE.md` beside this file), so that
+`keras-electra quickstart` runs with no download:
+
+- four novels from Project Gutenberg, one per author, one paragraph per
+  line, one empty line between chapters (`*.txt.gz`);
+- BERT's uncased WordPiece vocabulary (`uncased_vocab.txt.gz`, the one of
+  Google's English ELECTRA checkpoints).
+
+From them, `author_task()` builds a small labelled task, "which of the four
+authors wrote this passage", and `pretraining_documents()` the pre-training
+text. The split is by chapter: every `TEST_CHAPTER_EVERY`-th chapter of each
+novel is held out. Test passages come only from held-out chapters; training
+passages and all pre-training text come only from the other chapters, so no
+test passage is ever seen, labelled or not, before evaluation.
+"""
+
+import gzip
+import os
+import random
+
+DATA_DIR = os.path.dirname(os.path.abspath(__file__))
+VOCABULARY_FILE = "uncased_vocab.txt.gz"
+# (label, file stem): one novel per author.
+NOVELS = (
+    ("austen", "pride_and_prejudice"),
+    ("dickens", "great_expectations"),
+    ("verne", "twenty_thousand_leagues_under_the_sea"),
+    ("wells", "the_war_of_the_worlds"),
+)
+LABEL_NAMES = tuple(label for label, _ in NOVELS)
+# Chapters 5, 10, 15, ... (1-based) of every novel are the test chapters.
+TEST_CHAPTER_EVERY = 5
+# Words per passage of the author task (about 64 WordPieces).
+PASSAGE_WORDS = 48
+# The task's data seed: fixed, independent of the model's seed.
+TASK_SEED = 1234
+
+
+def path(name):
+    """The absolute path of a bundled file."""
+    return os.path.join(DATA_DIR, name)
+
+
+def open_text(filename):
+    """Open a UTF-8 text file for reading; `.gz` files are decompressed."""
+    if os.fspath(filename).endswith(".gz"):
+        return gzip.open(filename, "rt", encoding="utf-8")
+    return open(filename, encoding="utf-8")
+
+
+def read_documents(filename):
+    """Read pre-training text: a list of documents, each a list of lines.
+
+    The format of Google's pre-training data builder (and of
+    `/work/shared/data/corpus`): one paragraph (or sentence) per line, an
+    empty line between documents. `.gz` files are read decompressed.
+    """
+    documents, current = [], []
+    with open_text(filename) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                current.append(line)
+            elif current:
+                documents.append(current)
+                current = []
+    if current:
+        documents.append(current)
+    return documents
+
+
+def vocabulary():
+    """The bundled uncased WordPiece vocabulary, as a list of tokens."""
+    with open_text(path(VOCABULARY_FILE)) as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def chapters(stem):
+    """The chapters of a bundled novel (lists of paragraphs)."""
+    return read_documents(path(stem + ".txt.gz"))
+
+
+def is_test_chapter(index):
+    """Whether the chapter with 0-based `index` is held out for testing."""
+    return (index + 1) % TEST_CHAPTER_EVERY == 0
+
+
+def pretraining_documents():
+    """Every non-test chapter of the four novels, as documents."""
+    return [
+        chapter
+        for _, stem in NOVELS
+        for i, chapter in enumerate(chapters(stem))
+        if not is_test_chapter(i)
+    ]
+
+
+def passages(chapter_list, words=PASSAGE_WORDS):
+    """Cut chapters into passages of exactly `words` words.
+
+    Each chapter's paragraphs are joined into one stream of words, which is
+    cut into consecutive, non-overlapping windows (a passage may span a
+    paragraph break, never a chapter break); the short rest of each chapter
+    is dropped.
+    """
+    result = []
+    for chapter in chapter_list:
+        stream = " ".join(chapter).split()
+        for start in range(0, len(stream) - words + 1, words):
+            result.append(" ".join(stream[start : start + words]))
+    return result
+
+
+def author_task(
+    train_per_class=64,
+    test_per_class=100,
+    words=PASSAGE_WORDS,
+    seed=TASK_SEED,
+):
+    """The bundled labelled task: which author wrote a passage.
+
+    For each author (novel), `train_per_class` passages are drawn at random
+    (with `seed`) from the passages of its training chapters and
+    `test_per_class` from those of its test chapters (see
+    `is_test_chapter`). The classes are balanced, so chance is 25%.
+
+    Returns:
+        A dict with `"train"` and `"test"`, each a list of `(text, label)`
+        (label = index into `"label_names"`), shuffled, and `"label_names"`.
+    """
+    rng = random.Random(seed)
+    splits = {"train": [], "test": []}
+    for label, (_, stem) in enumerate(NOVELS):
+        all_chapters = chapters(stem)
+        by_split = {
+            "train": passages(
+                [c for i, c in enumerate(all_chapters) if not is_test_chapter(i)],
+                words,
+            ),
+            "test": passages(
+                [c for i, c in enumerate(all_chapters) if is_test_chapter(i)],
+                words,
+            ),
+        }
+        for split, count in (
+            ("train", train_per_class),
+            ("test", test_per_class),
+        ):
+            pool = by_split[split]
+            if count > len(pool):
+                raise ValueError(
+                    f"The {split} chapters of {stem} give {len(pool)} "
+                    f"passages of {words} words; {count} were asked for."
+                )
+            splits[split] += [(text, label) for text in rng.sample(pool, count)]
+    for split in splits.values():
+        rng.shuffle(split)
+    return {**splits, "label_names": list(LABEL_NAMES)}

@@ -1,0 +1,443 @@
+"""Export ELECTRA tasks as TensorFlow SavedModels for serving.
+
+`export(task, path)` writes a SavedModel that TensorFlow Serving (or any
+SavedModel consumer) loads without Keras or keras_electra. Its signatures:
+
+- `serving_default`: raw UTF-8 strings in (`tf.string`, shape `[None]`;
+  two inputs for sentence pairs), WordPiece-tokenized and packed inside the
+  graph exactly as the task's preprocessor does, task outputs out.
+- `token_ids` / `token_ids_int64`: `token_ids`, `segment_ids` and
+  `padding_mask` (`[batch, seq]`, any batch size and sequence length up to
+  the backbone's `max_sequence_length`), int32 / int64. The reloaded
+  object's `token_ids` function accepts both dtypes.
+
+How the graph is built, whatever the task's backend: the serving graph is
+always traced by Keras' TensorFlow backend. A task living under TensorFlow
+is traced in-process. A Keras process cannot switch backend, so a task
+living under JAX or PyTorch is saved as a Keras preset (backend-independent
+config, weights and vocabulary) to a temporary directory and rebuilt in a
+subprocess with `KERAS_BACKEND=tensorflow`, which traces and writes the
+same graph. (Keras' own `model.export` converts JAX functions with jax2tf,
+which gives opaque XLA modules and no string preprocessing, and fails for
+PyTorch; rebuilding under TensorFlow gives every backend the same plain TF
+graph.)
+
+The SavedModel is written to a temporary directory beside `path` and
+renamed into place: a failed export never leaves a half-written model.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+
+SERVING_SIGNATURE = "serving_default"
+TOKEN_IDS_SIGNATURE = "token_ids"
+TOKEN_IDS_INT64_SIGNATURE = "token_ids_int64"
+FEATURE_NAMES = ("token_ids", "segment_ids", "padding_mask")
+
+
+def export(
+    task,
+    path,
+    *,
+    pairs=None,
+    label_names=None,
+    top_k=5,
+    max_answer_length=30,
+    sequence_length=None,
+    overwrite=False,
+):
+    """Write `task` as a TensorFlow SavedModel with string-in signatures.
+
+    Works from any Keras backend (see the module docstring for how). The
+    task needs its preprocessor: its tokenizer and packing are built into
+    the graph.
+
+    Args:
+        task: an exportable keras_electra task (`ElectraClassifier`,
+            `ElectraTokenClassifier`, `ElectraQuestionAnswerer`,
+            `ElectraDiscriminator`, `ElectraMaskedLM`) with a preprocessor.
+        path: the SavedModel directory to write. For TensorFlow Serving use
+            `<model_base_path>/<version>`, e.g. `models/electra/1`.
+        pairs: bool or `None`. Whether `serving_default` takes sentence
+            pairs (two string inputs, `text_a` and `text_b`). `None` uses
+            the task's default: pairs (`question`, `context`) for question
+            answering, single texts otherwise.
+        label_names: list of strings or `None`. Names of the classes or tags
+            returned in the `label`/`tags` outputs. Defaults to the task's
+            `label_names` if it has them, else the ids as strings.
+        top_k: int. How many predictions the masked LM returns per `[MASK]`.
+        max_answer_length: int. Longest answer span, in tokens (question
+            answering).
+        sequence_length: int or `None`. Length raw strings are packed
+            (padded and truncated) to. Defaults to the preprocessor's.
+        overwrite: bool. Replace an existing `path`.
+
+    Returns:
+        The absolute `path`.
+
+    Example:
+    ```python
+    keras_electra.export(classifier, "models/sentiment/1")
+
+    # Anywhere, without Keras or keras_electra:
+    import tensorflow as tf
+    import tensorflow_text  # registers the WordPiece ops
+
+    served = tf.saved_model.load("models/sentiment/1")
+    served.signatures["serving_default"](text=tf.constant(["Great film!"]))
+    ```
+    """
+    return export_many(
+        [(task, path)],
+        pairs=pairs,
+        label_names=label_names,
+        top_k=top_k,
+        max_answer_length=max_answer_length,
+        sequence_length=sequence_length,
+        overwrite=overwrite,
+    )[0]
+
+
+def export_many(exports, **options):
+    """`export` several tasks; from JAX or PyTorch, in one TF subprocess.
+
+    Exporting from a non-TensorFlow backend starts a TensorFlow process;
+    this pays that start-up once for all tasks (e.g. the generator and the
+    discriminator after pre-training).
+
+    Args:
+        exports: a list of `(task, path)` or `(task, path, options)` where
+            `options` is a dict of `export` keyword arguments for that task.
+        **options: `export` keyword arguments for all tasks.
+
+    Returns:
+        The list of absolute paths written.
+    """
+    jobs = []
+    for item in exports:
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+            raise ValueError(
+                "Each export is `(task, path)` or `(task, path, options)`. "
+                f"Received: {item!r}"
+            )
+        task, path = item[0], item[1]
+        kwargs = {**options, **(item[2] if len(item) == 3 else {})}
+        unknown = set(kwargs) - set(_EXPORT_DEFAULTS)
+        if unknown:
+            raise TypeError(
+                f"Unknown export option(s) {sorted(unknown)}; the options "
+                f"are {sorted(_EXPORT_DEFAULTS)}."
+            )
+        kwargs = {**_EXPORT_DEFAULTS, **kwargs}
+        job_options = _check_export_args(task, path, **kwargs)
+        jobs.append((task, os.path.abspath(os.fspath(path)), job_options))
+    paths = [path for _, path, _ in jobs]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"Two exports write to the same path: {paths}")
+    with _staged(jobs) as targets:
+        if keras.backend.backend() == "tensorflow":
+            for (task, _, job_options), target in zip(jobs, targets):
+                write_saved_model(task, target, job_options)
+        else:
+            _write_in_tensorflow_subprocess(jobs, targets)
+    return paths
+
+
+_EXPORT_DEFAULTS = {
+    "pairs": None,
+    "label_names": None,
+    "top_k": 5,
+    "max_answer_length": 30,
+    "sequence_length": None,
+    "overwrite": False,
+}
+
+
+def _check_export_args(
+    task,
+    path,
+    pairs,
+    label_names,
+    top_k,
+    max_answer_length,
+    sequence_length,
+    overwrite,
+):
+    from keras_electra.export.serving_heads import serving_head_class
+
+    if pairs is not None and not isinstance(pairs, bool):
+        raise ValueError(f"`pairs` must be a bool or None. Received: {pairs!r}")
+    # Raises for tasks that cannot be served, or not with these `pairs`.
+    serving_head_class(task).string_inputs(pairs)
+    preprocessor = getattr(task, "preprocessor", None)
+    if preprocessor is None or getattr(preprocessor, "tokenizer", None) is None:
+        raise ValueError(
+            f"Exporting a {type(task).__name__} needs its preprocessor: the "
+            "tokenizer and packing go into the serving graph. Build the task "
+            "with `from_preset` or pass `preprocessor=...`."
+        )
+    for name, value in (("top_k", top_k), ("max_answer_length", max_answer_length)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(
+                f"`{name}` must be a positive int. Received: {value!r}"
+            )
+    if label_names is not None:
+        if isinstance(label_names, str) or not all(
+            isinstance(n, str) for n in label_names
+        ):
+            raise ValueError(
+                "`label_names` must be a list of strings. Received: "
+                f"{label_names!r}"
+            )
+        label_names = list(label_names)
+    max_length = task.backbone.max_sequence_length
+    length = sequence_length or preprocessor.sequence_length
+    if not isinstance(length, int) or length < 2 or length > max_length:
+        raise ValueError(
+            f"`sequence_length` must be an int in [2, {max_length}] (the "
+            "backbone's `max_sequence_length`). Received: "
+            f"{sequence_length if sequence_length else length!r}"
+            + ("" if sequence_length else " (from the preprocessor)")
+        )
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(
+            f"{path!r} already exists. Pass `overwrite=True` to replace it."
+        )
+    return {
+        "pairs": pairs,
+        "label_names": label_names,
+        "top_k": top_k,
+        "max_answer_length": max_answer_length,
+        "sequence_length": length,
+        "overwrite": bool(overwrite),
+    }
+
+
+@contextlib.contextmanager
+def _staged(jobs):
+    """Yield temporary targets beside each path; rename them into place
+    only if the block succeeds, so a failed export leaves nothing."""
+    staging = []
+    try:
+        for _, path, _ in jobs:
+            parent = os.path.dirname(path)
+            os.makedirs(parent, exist_ok=True)
+            staging.append(tempfile.mkdtemp(prefix=".tmp-export-", dir=parent))
+        targets = [os.path.join(tmp, "saved_model") for tmp in staging]
+        yield targets
+        for (_, path, options), target in zip(jobs, targets):
+            if os.path.exists(path):
+                if not options["overwrite"]:
+                    raise FileExistsError(
+                        f"{path!r} appeared during the export."
+                    )
+                shutil.rmtree(path)
+            os.replace(target, path)
+    finally:
+        for tmp in staging:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- The TensorFlow side: trace and save the serving graph. ---
+
+
+def write_saved_model(task, path, options):
+    """Trace the serving signatures of `task` and save them to `path`.
+
+    Needs the TensorFlow backend. `options` as made by `export`.
+    """
+    import tensorflow as tf
+
+    from keras_electra.export.serving_heads import serving_head_class
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "`write_saved_model` runs under the TensorFlow backend; use "
+            "`keras_electra.export`, which handles other backends."
+        )
+    head = serving_head_class(task)(task, options)
+    string_names = head.string_inputs(options.get("pairs"))
+    model_input_names = list(task.input.keys())
+    max_length = task.backbone.max_sequence_length
+
+    # The Keras model is traced once, as one function that every signature
+    # calls (int32 inputs, dynamic batch and sequence length).
+    model_fn = tf.function(
+        lambda inputs: task(inputs, training=False), autograph=False
+    ).get_concrete_function(
+        {
+            name: tf.TensorSpec([None, None], tf.int32, name=name)
+            for name in model_input_names
+        }
+    )
+
+    def run_task(features):
+        features = head.add_features(features)
+        model_outputs = model_fn(
+            {name: features[name] for name in model_input_names}
+        )
+        return head.outputs(model_outputs, features)
+
+    def serve_strings(*texts):
+        features = head.pack(texts)
+        outputs = run_task(features)
+        outputs["token_ids"] = features["token_ids"]
+        return outputs
+
+    serve_strings = tf.function(
+        serve_strings,
+        input_signature=[
+            tf.TensorSpec([None], tf.string, name=name)
+            for name in string_names
+        ],
+        autograph=False,
+    )
+
+    def serve_token_ids(token_ids, segment_ids, padding_mask):
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(token_ids),
+                tf.shape(segment_ids),
+                message="token_ids and segment_ids must have the same shape",
+            ),
+            tf.debugging.assert_equal(
+                tf.shape(token_ids),
+                tf.shape(padding_mask),
+                message="token_ids and padding_mask must have the same shape",
+            ),
+            tf.debugging.assert_less_equal(
+                tf.shape(token_ids)[1],
+                max_length,
+                message=(
+                    "the sequence length exceeds the model's "
+                    f"max_sequence_length ({max_length})"
+                ),
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            features = {
+                "token_ids": tf.cast(token_ids, tf.int32),
+                "segment_ids": tf.cast(segment_ids, tf.int32),
+                "padding_mask": tf.cast(padding_mask, tf.int32),
+            }
+        return run_task(features)
+
+    def token_id_specs(dtype):
+        return [tf.TensorSpec([None, None], dtype, name=n) for n in FEATURE_NAMES]
+
+    serve_ids = tf.function(serve_token_ids, autograph=False)
+    signatures = {
+        SERVING_SIGNATURE: serve_strings.get_concrete_function(),
+        TOKEN_IDS_SIGNATURE: serve_ids.get_concrete_function(
+            *token_id_specs(tf.int32)
+        ),
+        TOKEN_IDS_INT64_SIGNATURE: serve_ids.get_concrete_function(
+            *token_id_specs(tf.int64)
+        ),
+    }
+    root = tf.Module()
+    # Keras variables of the TensorFlow backend are trackable: listing them
+    # saves their values with the signatures that capture them. The
+    # functions are saved as signatures only (attaching them to `root` too
+    # would make `tf.saved_model.save` trace them all again).
+    root.model_variables = list(task.variables)
+    tf.saved_model.save(root, path, signatures=signatures)
+
+
+# --- Other backends: rebuild the task under TensorFlow in a subprocess. ---
+
+_SUBPROCESS_CODE = (
+    "import sys\n"
+    "from keras_electra.export.saved_model import _subprocess_main\n"
+    "_subprocess_main(sys.argv[1])\n"
+)
+
+
+def _write_in_tensorflow_subprocess(jobs, targets):
+    """Save each task as a Keras preset; rebuild and export them all in one
+    `KERAS_BACKEND=tensorflow` subprocess."""
+    for task, _, _ in jobs:
+        if type(task).__module__ == "__main__":
+            raise ValueError(
+                f"Cannot export a {type(task).__name__} defined in `__main__` "
+                f"from the {keras.backend.backend()} backend: the exporter "
+                "rebuilds the task under TensorFlow in a subprocess, which "
+                "imports its class. Define the class in an importable module."
+            )
+    with tempfile.TemporaryDirectory(prefix="keras_electra_export_") as tmp:
+        specs = []
+        for i, ((task, _, options), target) in enumerate(zip(jobs, targets)):
+            preset = os.path.join(tmp, f"preset_{i}")
+            task.save_to_preset(preset)
+            specs.append(
+                {
+                    "module": type(task).__module__,
+                    "class": type(task).__qualname__,
+                    "preset": preset,
+                    "path": target,
+                    "options": options,
+                }
+            )
+        spec_path = os.path.join(tmp, "exports.json")
+        with open(spec_path, "w", encoding="utf-8") as f:
+            json.dump(specs, f)
+        env = dict(os.environ)
+        env["KERAS_BACKEND"] = "tensorflow"
+        # Tracing needs no accelerator; leave the parent's GPUs alone.
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        package_root = os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH")) if p
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", _SUBPROCESS_CODE, spec_path],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            log = (result.stderr or "") + (result.stdout or "")
+            names = ", ".join(type(task).__name__ for task, _, _ in jobs)
+            raise RuntimeError(
+                f"Exporting ({names}) failed in the TensorFlow subprocess "
+                f"(exit code {result.returncode}). Its output ends with:\n"
+                f"{log[-4000:]}"
+            )
+        for target in targets:
+            if not os.path.exists(os.path.join(target, "saved_model.pb")):
+                raise RuntimeError(
+                    "The TensorFlow export subprocess exited without writing "
+                    f"a SavedModel to {target!r}."
+                )
+
+
+def _subprocess_main(spec_path):
+    """Entry point of the export subprocess (TensorFlow backend)."""
+    import importlib
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "The export subprocess must run with KERAS_BACKEND=tensorflow."
+        )
+    import keras_electra  # noqa: F401  (registers the serializable classes)
+
+    with open(spec_path, encoding="utf-8") as f:
+        specs = json.load(f)
+    for spec in specs:
+        cls = importlib.import_module(spec["module"])
+        for name in spec["class"].split("."):
+            cls = getattr(cls, name)
+        task = cls.from_preset(spec["preset"])
+        write_saved_model(task, spec["path"], spec["options"])

@@ -1,0 +1,580 @@
+"""What each task returns from its serving signatures.
+
+The exporter builds every serving graph the same way: raw strings ->
+in-graph WordPiece -> packed `token_ids`/`segment_ids`/`padding_mask` ->
+the task's Keras model -> named outputs. Only the first and last steps
+depend on the task, and each task contributes them here as a
+`ServingHead`: the names of its string inputs, the extra model inputs it
+derives from the token ids (the masked LM's `mask_positions`), and the
+function that maps the model's logits to named outputs (probabilities,
+labels, tags, answers, ...).
+
+This module builds TensorFlow graphs: it runs only in a process whose
+Keras backend is TensorFlow (the exporter guarantees that, see
+`keras_electra.export.saved_model`). Heads are registered by task class
+name so that this module imports no task class.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as tf_text
+from keras_hub.src.layers.preprocessing.multi_segment_packer import (
+    MultiSegmentPacker,
+)
+from keras_hub.src.tokenizers import word_piece_tokenizer as word_piece
+
+_HEADS = {}
+
+
+def register_serving_head(task_class_name):
+    """Register a `ServingHead` subclass for a task class (by its name).
+
+    A task is served by the head registered for the first class in its
+    MRO with a registered name, so subclasses of a task inherit its head.
+
+    Example:
+    ```python
+    @register_serving_head("MyElectraTask")
+    class MyHead(ServingHead):
+        def outputs(self, model_outputs, features):
+            return {"logits": model_outputs}
+    ```
+    """
+
+    def decorator(head_cls):
+        _HEADS[task_class_name] = head_cls
+        return head_cls
+
+    return decorator
+
+
+def serving_head_class(task):
+    """The `ServingHead` class registered for `task`, or a clear error."""
+    for cls in type(task).__mro__:
+        if cls.__name__ in _HEADS:
+            return _HEADS[cls.__name__]
+    raise ValueError(
+        f"Cannot export a {type(task).__name__}: no serving head is "
+        f"registered for it. Exportable tasks: {', '.join(sorted(_HEADS))}. "
+        "Register one with "
+        "`keras_electra.export.serving_heads.register_serving_head`."
+    )
+
+
+class ServingHead:
+    """Maps a task's features and logits to named serving outputs.
+
+    Subclasses set `text_inputs` (the names of the raw string inputs of the
+    `serving_default` signature; two names for sentence pairs) and
+    implement `outputs`. They may override `add_features` to derive extra
+    model inputs from the packed features; the model is fed the features
+    named like its inputs.
+
+    Args:
+        task: the Keras task (TensorFlow backend).
+        options: dict of export options (`label_names`, `top_k`, ...).
+    """
+
+    text_inputs = ("text",)
+    pair_inputs = ("text_a", "text_b")
+    # Whether raw-string serving takes one text or a pair by default.
+    pairs_default = False
+    supports_pairs = True
+
+    def __init__(self, task, options):
+        self.task = task
+        self.options = dict(options)
+        tokenizer = task.preprocessor.tokenizer
+        self.tokenizer = tokenizer
+        self.vocabulary = tf.constant(tokenizer.get_vocabulary())
+        # The tokens that packing adds.
+        self.special_token_ids = tf.constant(
+            [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id],
+            tf.int32,
+        )
+        preprocessor = task.preprocessor
+        # A packer of our own: the task's preprocessor is left untouched
+        # when `sequence_length` differs from its own.
+        self.packer = MultiSegmentPacker(
+            start_value=tokenizer.cls_token_id,
+            end_value=tokenizer.sep_token_id,
+            pad_value=tokenizer.pad_token_id,
+            truncate=getattr(preprocessor, "truncate", "round_robin"),
+            sequence_length=int(
+                options.get("sequence_length") or preprocessor.sequence_length
+            ),
+        )
+
+    @classmethod
+    def string_inputs(cls, pairs):
+        """Names of the `serving_default` string inputs (or a clear error
+        if the task does not serve `pairs`)."""
+        if pairs is None:
+            pairs = cls.pairs_default
+        if pairs and not cls.supports_pairs:
+            raise ValueError(
+                "This task serves single texts; `pairs=True` is not "
+                "supported."
+            )
+        return cls.pair_inputs if pairs else cls.text_inputs
+
+    def pack(self, texts):
+        """Tokenize and pack a tuple of string tensors `[batch]`, as the
+        task's preprocessor does: `[CLS] a [SEP] (b [SEP])`, padded and
+        truncated to the sequence length. Returns int32 features."""
+        segments = tuple(self.tokenizer(text) for text in texts)
+        token_ids, segment_ids = self.packer(segments)
+        token_ids = tf.cast(token_ids, tf.int32)
+        padding_mask = token_ids != self.tokenizer.pad_token_id
+        return {
+            "token_ids": token_ids,
+            "segment_ids": tf.cast(segment_ids, tf.int32),
+            "padding_mask": tf.cast(padding_mask, tf.int32),
+        }
+
+    def add_features(self, features):
+        """Derive extra features (model inputs or helpers for `outputs`)
+        from the packed int32 `token_ids`, `segment_ids`, `padding_mask`."""
+        return dict(features)
+
+    def outputs(self, model_outputs, features):
+        """Named output tensors (batch-major) from the model's outputs."""
+        raise NotImplementedError
+
+    # --- helpers shared by heads ---
+
+    def tokens(self, token_ids, padding_mask):
+        """WordPiece strings of `token_ids`; `""` at padding."""
+        tokens = tf.gather(self.vocabulary, token_ids)
+        return tf.where(padding_mask, tokens, tf.constant(""))
+
+    def is_special(self, token_ids):
+        return tf.reduce_any(
+            token_ids[..., None] == self.special_token_ids, axis=-1
+        )
+
+    def label_strings(self, label_ids, num_labels):
+        """Label names for ids: `label_names` if given, else the ids."""
+        names = self.options.get("label_names")
+        if names is None:
+            names = getattr(self.task, "label_names", None)
+        if names is None:
+            return tf.strings.as_string(label_ids)
+        names = [str(n) for n in names]
+        if len(names) != num_labels:
+            raise ValueError(
+                f"`label_names` has {len(names)} entries but the "
+                f"{type(self.task).__name__} predicts {num_labels} labels."
+            )
+        return tf.gather(tf.constant(names), label_ids)
+
+
+@register_serving_head("ElectraDiscriminator")
+class DiscriminatorServingHead(ServingHead):
+    """Replaced-token detection: per-token probabilities that a token was
+    replaced, the tokens themselves, and the 0.5-threshold decision
+    (`False` for special tokens and padding)."""
+
+    def outputs(self, logits, features):
+        token_ids = features["token_ids"]
+        padding_mask = features["padding_mask"] > 0
+        probabilities = tf.sigmoid(logits)
+        real = padding_mask & ~self.is_special(token_ids)
+        return {
+            "logits": logits,
+            "probabilities": probabilities,
+            "replaced": real & (probabilities > 0.5),
+            "tokens": self.tokens(token_ids, padding_mask),
+        }
+
+
+@register_serving_head("ElectraMaskedLM")
+class MaskedLMServingHead(ServingHead):
+    """Fill-mask: the top-k predictions at every `[MASK]` token.
+
+    `[MASK]` positions are found in the packed token ids (in order), padded
+    to the largest count in the batch (at least 1) with position 0 and
+    `mask_weights` 0. Outputs `[batch, masks, ...]`.
+    """
+
+    def add_features(self, features):
+        token_ids = features["token_ids"]
+        is_mask = (token_ids == self.tokenizer.mask_token_id) & (
+            features["padding_mask"] > 0
+        )
+        positions = tf.broadcast_to(
+            tf.range(tf.shape(token_ids)[1]), tf.shape(token_ids)
+        )
+        positions = tf.ragged.boolean_mask(positions, is_mask)
+        counts = tf.cast(positions.row_lengths(), tf.int32)
+        # At least one (padding) slot, so that the head's shapes hold.
+        num_masks = tf.maximum(tf.reduce_max(counts), 1)
+        mask_positions = positions.to_tensor(
+            default_value=0, shape=tf.stack([tf.shape(token_ids)[0], num_masks])
+        )
+        mask_weights = tf.sequence_mask(counts, num_masks, dtype=tf.float32)
+        return {
+            **features,
+            "mask_positions": tf.cast(mask_positions, "int32"),
+            "mask_weights": mask_weights,
+        }
+
+    def outputs(self, logits, features):
+        vocabulary_size = self.tokenizer.vocabulary_size()
+        top_k = min(int(self.options.get("top_k") or 5), vocabulary_size)
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        top_probabilities, top_ids = tf.math.top_k(probabilities, k=top_k)
+        return {
+            "logits": logits,
+            "mask_positions": features["mask_positions"],
+            "mask_weights": features["mask_weights"],
+            "top_token_ids": top_ids,
+            "top_tokens": tf.gather(self.vocabulary, top_ids),
+            "top_probabilities": top_probabilities,
+        }
+
+
+
+@register_serving_head("ElectraClassifier")
+class ClassifierServingHead(ServingHead):
+    """Sentence (pair) classification: class probabilities and the label.
+
+    Regression (`num_classes=1`) returns the predicted `score` only. A
+    classifier built with `activation="softmax"` outputs probabilities
+    already; any other activation's outputs are returned as `outputs`.
+    """
+
+    def outputs(self, outputs, features):
+        head = self.task.classification_head
+        if head.num_classes == 1:
+            return {"score": outputs[:, 0]}
+        activation = keras.activations.serialize(head.activation)
+        if activation in (None, "linear"):
+            result = {
+                "logits": outputs,
+                "probabilities": tf.nn.softmax(outputs, axis=-1),
+            }
+            scores = result["probabilities"]
+        elif activation == "softmax":
+            result = {"probabilities": outputs}
+            scores = outputs
+        else:
+            result = {"outputs": outputs}
+            scores = outputs
+        label_id = tf.argmax(scores, axis=-1, output_type=tf.int32)
+        result["label_id"] = label_id
+        result["label"] = self.label_strings(label_id, head.num_classes)
+        result["score"] = tf.reduce_max(scores, axis=-1)
+        return result
+
+
+@register_serving_head("ElectraTokenClassifier")
+class TokenClassifierServingHead(ServingHead):
+    """Word tagging: a tag for every whitespace-separated word of the text.
+
+    The text is split on whitespace into words, which the task's own
+    preprocessor tokenizes and aligns, as in training; a word's tag is the
+    prediction at its first WordPiece (`predict_word_labels`). Outputs
+    per token (`logits`, `tag_ids`) and per word (`words`, `word_tag_ids`,
+    `word_tags`, `word_scores`), `[batch, max_words]`: words cut off by
+    truncation get tag id 0, positions past a text's last word `""` and -1.
+    """
+
+    supports_pairs = False
+
+    def __init__(self, task, options):
+        super().__init__(task, options)
+        preprocessor = task.preprocessor
+        length = int(options.get("sequence_length") or 0)
+        if length and length != preprocessor.sequence_length:
+            # A copy: the task's own preprocessor is left untouched.
+            preprocessor = type(preprocessor)(
+                tokenizer=preprocessor.tokenizer, sequence_length=length
+            )
+        self.preprocessor = preprocessor
+
+    def pack(self, texts):
+        (text,) = texts
+        words = tf.strings.split(text)
+        x = self.preprocessor(words)
+        return {
+            "token_ids": tf.cast(x["token_ids"], tf.int32),
+            "segment_ids": tf.cast(x["segment_ids"], tf.int32),
+            "padding_mask": tf.cast(x["padding_mask"], tf.int32),
+            "words": words,
+            "word_ids": tf.cast(self.preprocessor.word_ids(words), tf.int32),
+        }
+
+    def outputs(self, logits, features):
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        tag_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        num_tags = self.task.num_classes
+        result = {
+            "logits": logits,
+            "tag_ids": tag_ids,
+            "tags": self.label_strings(tag_ids, num_tags),
+        }
+        if "words" not in features:  # the token-id signature
+            return result
+        words = features["words"]
+        word_ids = features["word_ids"]
+        num_words = tf.cast(words.row_lengths(), tf.int32)
+        max_words = tf.reduce_max(tf.concat([num_words, [0]], 0))
+        batch = tf.shape(word_ids)[0]
+        # Word j of row i is tagged at the position where word_ids == j.
+        starts = tf.where(word_ids >= 0)  # [n, 2] (row, position)
+        scatter_at = tf.stack(
+            [starts[:, 0], tf.cast(tf.gather_nd(word_ids, starts), tf.int64)],
+            axis=1,
+        )
+        in_text = tf.sequence_mask(num_words, max_words)
+        shape = tf.cast(tf.stack([batch, max_words]), tf.int64)
+        word_tag_ids = tf.tensor_scatter_nd_update(
+            tf.where(in_text, 0, -1),
+            scatter_at,
+            tf.gather_nd(tag_ids, starts),
+        )
+        word_scores = tf.tensor_scatter_nd_update(
+            tf.zeros(shape, probabilities.dtype),
+            scatter_at,
+            tf.gather_nd(tf.reduce_max(probabilities, axis=-1), starts),
+        )
+        result.update(
+            {
+                "words": words.to_tensor(default_value="", shape=shape),
+                "word_tag_ids": word_tag_ids,
+                "word_tags": tf.where(
+                    in_text,
+                    self.label_strings(tf.maximum(word_tag_ids, 0), num_tags),
+                    "",
+                ),
+                "word_scores": word_scores,
+            }
+        )
+        return result
+
+
+def wordpiece_offsets(tokenizer, text):
+    """WordPiece ids of `text` with byte offsets into the original strings.
+
+    `tokenizer` normalizes a whole text, then splits it into words (on
+    whitespace, punctuation, CJK characters and special tokens), then runs
+    WordPiece. Normalization can change lengths (dropped characters,
+    accents), so here the original text is split into words first, keeping
+    each word's byte span, and each word is normalized on its own by the
+    tokenizer's own normalizer. A piece's span is its span inside the
+    normalized word mapped onto the original word: the first piece of a
+    word starts, and the last ends, exactly at the word's boundaries.
+
+    The ids equal `tokenizer(text)` except for texts whose normalization
+    merges or splits words (e.g. a dropped control character between two
+    words); callers compare them and fall back where they differ.
+
+    Args:
+        tokenizer: an `ElectraTokenizer` (keras-hub `WordPieceTokenizer`).
+        text: string tensor `[batch]`.
+
+    Returns:
+        `(ids, starts, ends)`, int32/int64 ragged tensors `[batch, (pieces)]`.
+    """
+    if tokenizer.split_on_cjk:
+        split_pattern = word_piece.WHITESPACE_PUNCTUATION_AND_CJK_REGEX
+        keep_pattern = word_piece.PUNCTUATION_AND_CJK_REGEX
+    else:
+        split_pattern = word_piece.WHITESPACE_AND_PUNCTUATION_REGEX
+        keep_pattern = word_piece.PUNCTUATION_REGEX
+    special_pattern = word_piece.get_special_tokens_pattern(
+        tokenizer._special_tokens_for_splitting()
+    )
+    if special_pattern is not None:
+        split_pattern = f"{special_pattern}|{split_pattern}"
+        keep_pattern = f"{special_pattern}|{keep_pattern}"
+    words, word_starts, word_ends = tf_text.regex_split_with_offsets(
+        text,
+        delim_regex_pattern=split_pattern,
+        keep_delim_regex_pattern=keep_pattern,
+    )
+    normalized = words.flat_values
+    if hasattr(tokenizer, "_normalize_tf"):  # ElectraTokenizer: BERT's
+        normalized = tokenizer._normalize_tf(normalized)
+    # keras-hub's own steps (off for `ElectraTokenizer`).
+    if tokenizer.strip_accents:
+        normalized = tf_text.normalize_utf8(normalized, "NFD")
+        normalized = tf.strings.regex_replace(normalized, r"\p{Mn}", "")
+    if tokenizer.lowercase:
+        folded = tf_text.case_fold_utf8(normalized)
+        if special_pattern is not None:
+            is_special = (
+                tf.strings.regex_replace(normalized, special_pattern, "६")
+                == "६"
+            )
+            folded = tf.where(is_special, normalized, folded)
+        normalized = folded
+    tokenizer._maybe_initialized_tf()
+    ids, starts, ends = tokenizer._fast_word_piece.tokenize_with_offsets(
+        normalized
+    )  # [total_words, (pieces)], offsets inside the normalized words
+    word_of_piece = ids.value_rowids()
+    word_start = tf.gather(
+        tf.cast(word_starts.flat_values, tf.int64), word_of_piece
+    )
+    word_end = tf.gather(tf.cast(word_ends.flat_values, tf.int64), word_of_piece)
+    word_length = word_end - word_start
+    piece_starts = word_start + tf.minimum(
+        tf.cast(starts.values, tf.int64), word_length
+    )
+    is_last = tf.equal(
+        tf.range(tf.shape(word_of_piece, out_type=tf.int64)[0]) + 1,
+        tf.gather(ids.row_limits(), word_of_piece),
+    )
+    piece_ends = tf.where(
+        is_last,
+        word_end,
+        word_start + tf.minimum(tf.cast(ends.values, tf.int64), word_length),
+    )
+
+    def per_text(flat):
+        return words.with_flat_values(ids.with_values(flat)).merge_dims(1, 2)
+
+    return (
+        per_text(tf.cast(ids.values, tf.int32)),
+        per_text(piece_starts),
+        per_text(piece_ends),
+    )
+
+
+@register_serving_head("ElectraQuestionAnswerer")
+class QuestionAnswererServingHead(ServingHead):
+    """Extractive question answering on one window per question.
+
+    `serving_default` takes `question` and `context` strings. The question
+    is cut to the preprocessor's `max_query_length` tokens and the context
+    truncated to fill the rest of the window, `[CLS] question [SEP] context
+    [SEP]` (Google's first window; `ElectraQuestionAnswerer.answer` also
+    slides further windows over long contexts). The answer is the best
+    span of context tokens (`start_logit + end_logit`, end not before start,
+    at most `max_answer_length` tokens), returned as the exact substring of
+    the context (`answer`, `""` when the window holds no context), with its
+    `score`, token positions `start_index`/`end_index`, and
+    `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0 predicts
+    "no answer" above a tuned threshold).
+    """
+
+    text_inputs = ("question", "context")
+    pair_inputs = ("question", "context")
+    pairs_default = True
+
+    @classmethod
+    def string_inputs(cls, pairs):
+        if pairs is False:
+            raise ValueError(
+                "Question answering takes (question, context) pairs; "
+                "`pairs=False` is not supported."
+            )
+        return cls.pair_inputs
+
+    def __init__(self, task, options):
+        super().__init__(task, options)
+        preprocessor = task.preprocessor
+        self.max_query_length = int(preprocessor.max_query_length)
+        self.max_answer_length = int(options.get("max_answer_length") or 30)
+        self.packer = MultiSegmentPacker(
+            start_value=self.tokenizer.cls_token_id,
+            end_value=self.tokenizer.sep_token_id,
+            pad_value=self.tokenizer.pad_token_id,
+            truncate="waterfall",
+            sequence_length=int(
+                options.get("sequence_length") or preprocessor.sequence_length
+            ),
+        )
+
+    def pack(self, texts):
+        questions, contexts = texts
+        question_ids = self.tokenizer(questions)[:, : self.max_query_length]
+        context_ids = self.tokenizer(contexts)
+        token_ids, segment_ids = self.packer((question_ids, context_ids))
+        token_ids = tf.cast(token_ids, tf.int32)
+        length = self.packer.sequence_length
+
+        # Byte offsets of the context pieces, for exact answer text; rows
+        # where they do not line up with the tokenizer's ids get none.
+        offset_ids, starts, ends = wordpiece_offsets(self.tokenizer, contexts)
+        width = tf.maximum(
+            tf.reduce_max(tf.concat([offset_ids.row_lengths(), [0]], 0)),
+            tf.reduce_max(tf.concat([context_ids.row_lengths(), [0]], 0)),
+        )
+        dense_shape = tf.stack([tf.shape(contexts, out_type=tf.int64)[0], width])
+        aligned = tf.reduce_all(
+            offset_ids.to_tensor(-1, shape=dense_shape)
+            == tf.cast(context_ids, tf.int32).to_tensor(-1, shape=dense_shape),
+            axis=1,
+        )
+        # Position of context piece k: len(question) + 2 + k.
+        first = tf.cast(question_ids.row_lengths(), tf.int32) + 2
+        k = tf.range(length)[None, :] - first[:, None]
+        k = tf.clip_by_value(k, 0, length - 1)
+
+        def at_positions(values):
+            dense = values.to_tensor(default_value=-1, shape=[None, length])
+            dense = tf.where(aligned[:, None], dense, -1)
+            return tf.gather(dense, k, batch_dims=1)
+
+        return {
+            "token_ids": token_ids,
+            "segment_ids": tf.cast(segment_ids, tf.int32),
+            "padding_mask": tf.cast(
+                token_ids != self.tokenizer.pad_token_id, tf.int32
+            ),
+            "contexts": contexts,
+            "start_offsets": at_positions(starts),
+            "end_offsets": at_positions(ends),
+        }
+
+    def outputs(self, logits, features):
+        start_logits, end_logits = logits[:, 0], logits[:, 1]
+        token_ids = features["token_ids"]
+        # The context: the second segment, less its closing [SEP].
+        in_context = (
+            (features["segment_ids"] == 1)
+            & (features["padding_mask"] > 0)
+            & (token_ids != self.tokenizer.sep_token_id)
+        )
+        length = tf.shape(token_ids)[1]
+        positions = tf.range(length)
+        span = positions[None, :] - positions[:, None]  # end - start
+        allowed = (span >= 0) & (span < self.max_answer_length)
+        allowed = allowed[None] & in_context[:, :, None] & in_context[:, None]
+        scores = start_logits[:, :, None] + end_logits[:, None, :]
+        scores = tf.where(allowed, scores, -np.inf)
+        flat = tf.reshape(scores, [tf.shape(scores)[0], -1])
+        best = tf.argmax(flat, axis=-1, output_type=tf.int32)
+        score = tf.reduce_max(flat, axis=-1)
+        found = tf.reduce_any(tf.reshape(allowed, tf.shape(flat)), axis=-1)
+        start_index = tf.where(found, best // length, 0)
+        end_index = tf.where(found, best % length, 0)
+        null_score = start_logits[:, 0] + end_logits[:, 0]
+        result = {
+            "start_logits": start_logits,
+            "end_logits": end_logits,
+            "start_index": start_index,
+            "end_index": end_index,
+            "score": score,
+            "null_score_diff": null_score - score,
+        }
+        if "contexts" in features:
+            begin = tf.gather(features["start_offsets"], start_index, batch_dims=1)
+            end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
+            exact = tf.strings.substr(
+                features["contexts"],
+                tf.maximum(begin, 0),
+                tf.maximum(end - begin, 0),
+                unit="BYTE",
+            )
+            # Without offsets: the WordPiece text of the span.
+            span = tf.ragged.range(start_index, end_index + 1)
+            pieces = tf.gather(token_ids, span, batch_dims=1)
+            detokenized = self.tokenizer.detokenize(pieces)
+            answer = tf.where(begin >= 0, exact, detokenized)
+            result["answer"] = tf.where(found, answer, "")
+        return result

@@ -1,0 +1,191 @@
+"""Checkpoints that let pre-training resume exactly where it stopped.
+
+`keras.callbacks.BackupAndRestore` saves the weights (with the optimizer)
+and the epoch, but not the random seed states, nor the position in a
+streamed dataset, and it restarts an interrupted epoch from its first
+batch. Resuming pre-training on the same loss curve needs all of them:
+
+- `model.weights.h5`: every weight and the optimizer state (its step
+  counter drives the learning-rate schedule), via `model.save_weights`;
+- `seeds.npz`: the state of every `keras.random.SeedGenerator` in the model
+  (masking, sampling and dropout noise);
+- `data.json`: the position of the `PretrainingData` stream after the last
+  trained batch;
+- `step.json`: the training step.
+
+A checkpoint is written to a temporary directory and renamed, so an
+interruption while saving never leaves a half checkpoint; the last `keep`
+checkpoints are kept.
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+from keras import ops
+
+WEIGHTS_FILE = "model.weights.h5"
+SEEDS_FILE = "seeds.npz"
+DATA_FILE = "data.json"
+STEP_FILE = "step.json"
+_CHECKPOINT_NAME = re.compile(r"^ckpt-(\d+)$")
+
+
+def seed_state_variables(model):
+    """The state variables of every `SeedGenerator` of `model`.
+
+    `model.variables` holds weights and seed states; `model.weights` only
+    the weights.
+    """
+    weight_ids = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weight_ids]
+
+
+def checkpoint_step(path):
+    """The step of a checkpoint directory (`ckpt-000001000` -> 1000)."""
+    match = _CHECKPOINT_NAME.match(os.path.basename(os.path.normpath(path)))
+    return int(match.group(1)) if match else None
+
+
+def latest_checkpoint(directory):
+    """The newest complete checkpoint in `directory`, or `None`."""
+    if not directory or not os.path.isdir(directory):
+        return None
+    found = [
+        (checkpoint_step(name), os.path.join(directory, name))
+        for name in os.listdir(directory)
+        if checkpoint_step(name) is not None
+        and os.path.exists(os.path.join(directory, name, STEP_FILE))
+    ]
+    return max(found)[1] if found else None
+
+
+def save_checkpoint(model, directory, data=None, keep=2):
+    """Write a checkpoint of `model` (and `data`) at its optimizer's step.
+
+    Returns the checkpoint's path (`directory/ckpt-<step>`).
+    """
+    step = int(ops.convert_to_numpy(model.optimizer.iterations))
+    os.makedirs(directory, exist_ok=True)
+    target = os.path.join(directory, f"ckpt-{step:09d}")
+    tmp = tempfile.mkdtemp(prefix=".tmp-ckpt-", dir=directory)
+    try:
+        model.save_weights(os.path.join(tmp, WEIGHTS_FILE))
+        seeds = seed_state_variables(model)
+        np.savez(
+            os.path.join(tmp, SEEDS_FILE),
+            **{f"{i}": ops.convert_to_numpy(v) for i, v in enumerate(seeds)},
+        )
+        if data is not None:
+            with open(os.path.join(tmp, DATA_FILE), "w") as f:
+                json.dump(data.state(step), f)
+        # Written last: its presence marks a complete checkpoint.
+        with open(os.path.join(tmp, STEP_FILE), "w") as f:
+            json.dump({"step": step}, f)
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(directory, keep)
+    return target
+
+
+def restore_checkpoint(model, checkpoint, data=None):
+    """Restore `model` (and `data`'s position) from a checkpoint.
+
+    Args:
+        model: the compiled model, built as when it was saved.
+        checkpoint: a checkpoint directory, or a directory of checkpoints
+            (the newest is used).
+        data: the `PretrainingData` to move to the saved position.
+
+    Returns:
+        The restored step, or 0 when there is no checkpoint.
+    """
+    path = checkpoint
+    if checkpoint and checkpoint_step(checkpoint) is None:
+        path = latest_checkpoint(checkpoint)
+    if not path or not os.path.exists(os.path.join(path, STEP_FILE)):
+        return 0
+    if model.optimizer is None:
+        raise ValueError("Compile the model before restoring a checkpoint.")
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(os.path.join(path, WEIGHTS_FILE))
+    seeds = seed_state_variables(model)
+    with np.load(os.path.join(path, SEEDS_FILE)) as saved:
+        if len(saved.files) != len(seeds):
+            raise ValueError(
+                f"The checkpoint {path} holds {len(saved.files)} random "
+                f"seed states but the model has {len(seeds)}: it was saved "
+                "from a different model."
+            )
+        for i, variable in enumerate(seeds):
+            variable.assign(saved[f"{i}"])
+    if data is not None:
+        data_path = os.path.join(path, DATA_FILE)
+        if not os.path.exists(data_path):
+            raise ValueError(
+                f"The checkpoint {path} has no data position ({DATA_FILE}); "
+                "it was saved without `data`."
+            )
+        with open(data_path) as f:
+            data.restore(json.load(f))
+    with open(os.path.join(path, STEP_FILE)) as f:
+        return json.load(f)["step"]
+
+
+def _prune(directory, keep):
+    found = sorted(
+        (checkpoint_step(name), name)
+        for name in os.listdir(directory)
+        if checkpoint_step(name) is not None
+    )
+    for _, name in found[:-keep] if keep else []:
+        shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+
+
+class PretrainingCheckpoint(keras.callbacks.Callback):
+    """Saves resumable checkpoints every `save_every` steps during `fit`.
+
+    Saves at the end of an epoch whose last step is a multiple of
+    `save_every` (so use a `steps_per_epoch` that divides it), and at the
+    end of training. `keras_electra.pretraining.train` sets this up and
+    restores from it.
+
+    Args:
+        directory: where to write `ckpt-<step>` directories.
+        save_every: int. Checkpoint interval in steps.
+        data: the `PretrainingData` being trained on (its position is
+            saved), or `None`.
+        keep: int. How many checkpoints to keep.
+    """
+
+    def __init__(self, directory, save_every, data=None, keep=2):
+        super().__init__()
+        self.directory = directory
+        self.save_every = save_every
+        self.data = data
+        self.keep = keep
+        self.last_saved_step = None
+
+    def _step(self):
+        return int(ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._step() % self.save_every == 0:
+            self._save()
+
+    def on_train_end(self, logs=None):
+        if self.last_saved_step != self._step():
+            self._save()
+
+    def _save(self):
+        save_checkpoint(self.model, self.directory, self.data, self.keep)
+        self.last_saved_step = self._step()

@@ -1,0 +1,337 @@
+import collections
+import glob
+import os
+import random
+import threading
+
+import numpy as np
+
+from keras_electra.pretraining.example_builder import ExampleBuilder
+
+# Batch counts whose position is kept for checkpoints (the input pipeline
+# runs a few batches ahead of training).
+MAX_SNAPSHOTS = 64
+
+
+class PretrainingData:
+    """Streams ELECTRA pre-training batches from text files.
+
+    Text files hold one paragraph per line and a blank line between
+    documents (the input of Google's `build_pretraining_dataset.py`). Lines
+    are read one at a time (the corpus is never held in memory), tokenized
+    with WordPiece and packed into `[CLS] A [SEP] B [SEP]` examples of
+    `sequence_length` tokens by `ExampleBuilder` (Google's rules: segment
+    split, 10% single segment, 5% short targets). Every file ends the
+    current example, as in Google's code.
+
+    The stream never ends: each pass over the files visits them in a new
+    random order. Examples go through a shuffle buffer (Google's reader
+    shuffles with a buffer of 100) and are batched, padded with `[PAD]`.
+
+    Files are sharded: shard `shard_index` of `num_shards` reads the files
+    whose index in the sorted list is `shard_index` modulo `num_shards`
+    (one shard per host or process).
+
+    The stream is reproducible from `seed`, and its position after any of
+    the last batches (`state(num_batches)`) can be saved and restored
+    (`restore(state)`), which `PretrainingCheckpoint` does to resume
+    pre-training exactly where it stopped.
+
+    Args:
+        files: a directory (its files, recursively), a glob pattern, or a
+            list of paths.
+        tokenizer: a `keras_electra.ElectraTokenizer`.
+        sequence_length: int. Tokens per example.
+        batch_size: int. Examples per batch (per shard).
+        seed: int. Seed of the packing, file order and shuffling.
+        num_shards: int. Number of shards.
+        shard_index: int. This shard.
+        shuffle_buffer_size: int. Size of the example shuffle buffer (1 =
+            no shuffling).
+
+    Example:
+    ```python
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary="vocab.txt")
+    data = keras_electra.pretraining.PretrainingData(
+        "corpus/", tokenizer, sequence_length=128, batch_size=128, seed=0
+    )
+    pretrainer.fit(data.dataset(), steps_per_epoch=1000, epochs=10)
+    ```
+    """
+
+    def __init__(
+        self,
+        files,
+        tokenizer,
+        sequence_length=128,
+        batch_size=128,
+        seed=0,
+        num_shards=1,
+        shard_index=0,
+        shuffle_buffer_size=100,
+    ):
+        if not 0 <= shard_index < num_shards:
+            raise ValueError(
+                f"`shard_index` must be in [0, num_shards). Received: "
+                f"shard_index={shard_index}, num_shards={num_shards}"
+            )
+        if batch_size < 1 or shuffle_buffer_size < 1:
+            raise ValueError(
+                "`batch_size` and `shuffle_buffer_size` must be positive. "
+                f"Received: {batch_size}, {shuffle_buffer_size}"
+            )
+        all_files = _list_files(files)
+        self.files = all_files[shard_index::num_shards]
+        if not self.files:
+            raise ValueError(
+                f"Shard {shard_index} of {num_shards} gets none of the "
+                f"{len(all_files)} files of {files!r}; use fewer shards."
+            )
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        self.batch_size = batch_size
+        self.seed = seed
+        self.num_shards = num_shards
+        self.shard_index = shard_index
+        self.shuffle_buffer_size = shuffle_buffer_size
+        self.pad_token_id = int(tokenizer.pad_token_id)
+        self._start_state = None
+        # Written by the input pipeline's thread, read by checkpoints.
+        self._snapshots = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    # === The stream ===
+
+    def batches(self):
+        """Yield batches forever: dicts of int32 `[batch, seq]` arrays.
+
+        Starts where `restore` put it, or at the beginning.
+        """
+        stream = _Stream(self, self._start_state)
+        with self._lock:
+            self._snapshots.clear()
+        while True:
+            examples = [stream.next_example() for _ in range(self.batch_size)]
+            stream.num_batches += 1
+            self._remember(stream)
+            yield self._collate(examples)
+
+    def dataset(self):
+        """The stream as a `tf.data.Dataset` (for `fit` on every backend)."""
+        import tensorflow as tf
+
+        shape = (self.batch_size, self.sequence_length)
+        spec = tf.TensorSpec(shape, tf.int32)
+        return tf.data.Dataset.from_generator(
+            self.batches,
+            output_signature={
+                "token_ids": spec,
+                "segment_ids": spec,
+                "padding_mask": spec,
+            },
+        )
+
+    def _collate(self, examples):
+        shape = (len(examples), self.sequence_length)
+        token_ids = np.full(shape, self.pad_token_id, dtype="int32")
+        segment_ids = np.zeros(shape, dtype="int32")
+        padding_mask = np.zeros(shape, dtype="int32")
+        for i, (ids, segments) in enumerate(examples):
+            token_ids[i, : len(ids)] = ids
+            segment_ids[i, : len(segments)] = segments
+            padding_mask[i, : len(ids)] = 1
+        return {
+            "token_ids": token_ids,
+            "segment_ids": segment_ids,
+            "padding_mask": padding_mask,
+        }
+
+    # === Position ===
+
+    def _remember(self, stream):
+        snapshot = stream.snapshot()
+        with self._lock:
+            self._snapshots[stream.num_batches] = snapshot
+            while len(self._snapshots) > MAX_SNAPSHOTS:
+                self._snapshots.popitem(last=False)
+
+    def state(self, num_batches):
+        """The stream's position after its `num_batches`-th batch.
+
+        A JSON-serializable dict for `restore`. `num_batches` counts from
+        the very start of the stream (restored runs continue the count);
+        it must be one of the last batches produced.
+        """
+        with self._lock:
+            snapshot = self._snapshots.get(num_batches)
+            known = list(self._snapshots)
+        if snapshot is None:
+            raise ValueError(
+                f"The position after batch {num_batches} is not known; the "
+                f"stream remembers batches {known[:1]}..{known[-1:]}. Ask "
+                "for the state while (or right after) training on it."
+            )
+        return _to_json(snapshot)
+
+    def restore(self, state):
+        """Continue the next `batches()` from `state` (see `state`)."""
+        expected = self._identity()
+        saved = state.get("identity")
+        if saved != expected:
+            raise ValueError(
+                "The saved data position belongs to a different data "
+                f"configuration: saved {saved}, current {expected}."
+            )
+        self._start_state = state
+
+    def _identity(self):
+        return {
+            "files": [os.path.basename(f) for f in self.files],
+            "sequence_length": self.sequence_length,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "shuffle_buffer_size": self.shuffle_buffer_size,
+        }
+
+
+class _Stream:
+    """The mutable position of a `PretrainingData` stream."""
+
+    def __init__(self, data, state=None):
+        self.data = data
+        tokenizer = data.tokenizer
+        # Separate RNGs: packing (Google's `random` calls) and ordering.
+        self.builder = ExampleBuilder(
+            data.sequence_length,
+            int(tokenizer.cls_token_id),
+            int(tokenizer.sep_token_id),
+            random.Random(data.seed),
+        )
+        self.order_rng = random.Random(data.seed + 1)
+        self.file_order = []
+        self.file_index = 0
+        self.offset = 0
+        self.buffer = []
+        self.num_batches = 0
+        self.handle = None
+        if state is not None:
+            self._load(state)
+        else:
+            self._new_pass()
+
+    def _new_pass(self):
+        self.file_order = list(range(len(self.data.files)))
+        self.order_rng.shuffle(self.file_order)
+        self.file_index = 0
+        self.offset = 0
+
+    def _read_line(self):
+        """The next line (text), or `None` at the end of a file."""
+        if self.handle is None:
+            path = self.data.files[self.file_order[self.file_index]]
+            self.handle = open(path, "rb")
+            self.handle.seek(self.offset)
+        line = self.handle.readline()
+        if not line:
+            self.handle.close()
+            self.handle = None
+            self.file_index += 1
+            self.offset = 0
+            if self.file_index == len(self.file_order):
+                self._new_pass()
+            return None
+        self.offset = self.handle.tell()
+        return line.decode("utf-8").strip()
+
+    def _next_packed(self):
+        while True:
+            line = self._read_line()
+            if line is None:  # End of a file: finish its last example.
+                example = self.builder.add_line([])
+            else:
+                token_ids = _tokenize(self.data.tokenizer, line) if line else []
+                example = self.builder.add_line(token_ids)
+            if example is not None:
+                return example
+
+    def next_example(self):
+        """The next example out of the shuffle buffer."""
+        size = self.data.shuffle_buffer_size
+        while len(self.buffer) < size:
+            self.buffer.append(self._next_packed())
+        index = self.order_rng.randrange(len(self.buffer))
+        self.buffer[index], self.buffer[-1] = self.buffer[-1], self.buffer[index]
+        return self.buffer.pop()
+
+    def snapshot(self):
+        return {
+            "identity": self.data._identity(),
+            "num_batches": self.num_batches,
+            "file_order": list(self.file_order),
+            "file_index": self.file_index,
+            "offset": self.offset,
+            "builder": self.builder.get_state(),
+            "builder_rng": self.builder.rng.getstate(),
+            "order_rng": self.order_rng.getstate(),
+            "buffer": list(self.buffer),
+        }
+
+    def _load(self, state):
+        self.num_batches = state["num_batches"]
+        self.file_order = list(state["file_order"])
+        self.file_index = state["file_index"]
+        self.offset = state["offset"]
+        self.builder.set_state(state["builder"])
+        self.builder.rng.setstate(_rng_state(state["builder_rng"]))
+        self.order_rng.setstate(_rng_state(state["order_rng"]))
+        self.buffer = [(list(a), list(b)) for a, b in state["buffer"]]
+
+
+def _list_files(files):
+    if isinstance(files, (str, os.PathLike)):
+        files = os.fspath(files)
+        if os.path.isdir(files):
+            found = [
+                os.path.join(root, name)
+                for root, _, names in os.walk(files)
+                for name in names
+                if not name.startswith(".")
+            ]
+        else:
+            found = glob.glob(files)
+        if not found:
+            raise FileNotFoundError(f"No text files found at {files!r}.")
+    else:
+        found = [os.fspath(f) for f in files]
+        missing = [f for f in found if not os.path.isfile(f)]
+        if missing:
+            raise FileNotFoundError(f"Missing text files: {missing}")
+        if not found:
+            raise ValueError("`files` is empty.")
+    return sorted(found)
+
+
+def _tokenize(tokenizer, text):
+    ids = tokenizer.tokenize(text)
+    if hasattr(ids, "numpy"):
+        ids = ids.numpy()
+    return [int(i) for i in np.asarray(ids).reshape(-1)]
+
+
+def _rng_state(state):
+    """`random.Random.getstate()` back from its JSON form."""
+    version, internal, gauss = state
+    return (version, tuple(internal), gauss)
+
+
+def _to_json(snapshot):
+    out = dict(snapshot)
+    out["builder_rng"] = _rng_json(snapshot["builder_rng"])
+    out["order_rng"] = _rng_json(snapshot["order_rng"])
+    out["buffer"] = [[list(a), list(b)] for a, b in snapshot["buffer"]]
+    return out
+
+
+def _rng_json(state):
+    version, internal, gauss = state
+    return [version, list(internal), gauss]

@@ -1,0 +1,147 @@
+"""Checks of a local Keras preset, so that a broken one fails clearly.
+
+Keras' own errors for a broken preset are either cryptic (an h5 error for
+a truncated weights file, "17 objects could not be loaded" for weights of
+another architecture) or absent (weights of a deeper model load silently
+into a shallower one). `load_checked` checks the files before loading and
+the loaded weights after, and names the problem.
+"""
+
+import json
+import os
+
+from keras_electra.utils.preset_resolution import cache_dir
+
+CONFIG_FILE = "config.json"
+TOKENIZER_FILE = "tokenizer.json"
+WEIGHT_FILES = ("model.weights.h5", "task.weights.h5")
+VOCABULARY_ASSET = os.path.join("assets", "tokenizer", "vocabulary.txt")
+
+
+def _where(directory):
+    """A hint on how to repair `directory`."""
+    if os.path.abspath(directory).startswith(os.path.abspath(cache_dir())):
+        return (
+            f" `{directory}` is in keras_electra's cache: delete it and it is "
+            "downloaded and converted again on the next `from_preset`."
+        )
+    return " Save or convert the preset again."
+
+
+def _h5_shapes(path):
+    """The shapes of all arrays in a Keras `.weights.h5` file."""
+    import h5py
+
+    shapes = []
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(
+                lambda name, obj: shapes.append(tuple(obj.shape))
+                if isinstance(obj, h5py.Dataset)
+                else None
+            )
+    except OSError as e:
+        raise ValueError(
+            f"The weights file `{path}` is truncated or corrupt ({e})."
+            + _where(os.path.dirname(path))
+        ) from e
+    return shapes
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(
+            f"`{path}` is not a readable JSON file ({e})."
+            + _where(os.path.dirname(path))
+        ) from e
+
+
+def check_preset_files(directory):
+    """Check a Keras preset directory before loading it.
+
+    Raises `ValueError` naming the problem if a weights file is truncated
+    or corrupt, or if the tokenizer's vocabulary does not have the
+    backbone's `vocabulary_size`.
+    """
+    for name in WEIGHT_FILES:
+        path = os.path.join(directory, name)
+        if os.path.exists(path):
+            _h5_shapes(path)
+    config_path = os.path.join(directory, CONFIG_FILE)
+    vocab_path = os.path.join(directory, VOCABULARY_ASSET)
+    if not (os.path.exists(config_path) and os.path.exists(vocab_path)):
+        return
+    size = _read_json(config_path).get("config", {}).get("vocabulary_size")
+    with open(vocab_path, encoding="utf-8") as f:
+        tokens = f.read().splitlines()
+    if size is not None and len(tokens) != size:
+        raise ValueError(
+            f"The vocabulary `{vocab_path}` has {len(tokens)} tokens but the "
+            f"backbone in `{config_path}` has `vocabulary_size` {size}: the "
+            "vocabulary does not belong to these weights." + _where(directory)
+        )
+
+
+def _mismatch(backbone, directory):
+    """A message if `model.weights.h5` does not hold `backbone`'s weights."""
+    path = os.path.join(directory, WEIGHT_FILES[0])
+    if backbone is None or not os.path.exists(path):
+        return None
+    in_file = sorted(_h5_shapes(path))
+    in_model = sorted(tuple(v.shape) for v in backbone.weights)
+    if in_file == in_model:
+        return None
+    only_file, only_model = list(in_file), []
+    for shape in in_model:
+        if shape in only_file:
+            only_file.remove(shape)
+        else:
+            only_model.append(shape)
+    return (
+        f"The weights in `{path}` do not match the architecture in "
+        f"`{os.path.join(directory, CONFIG_FILE)}`: the file holds "
+        f"{len(in_file)} arrays, the config describes {len(in_model)}. "
+        f"Shapes only in the file: {only_file[:6]}; only in the config: "
+        f"{only_model[:6]}. The config (e.g. `hidden_dim`, `num_layers`, "
+        "`vocabulary_size`) and the weights come from different models."
+        + _where(directory)
+    )
+
+
+def _backbone_from_config(directory):
+    import keras
+
+    config = _read_json(os.path.join(directory, CONFIG_FILE))
+    try:
+        return keras.saving.deserialize_keras_object(config)
+    except Exception:
+        return None
+
+
+def load_checked(load, preset, **kwargs):
+    """`load(preset, **kwargs)` with checks for local preset directories."""
+    from keras_hub.src.models.backbone import Backbone
+
+    if not (isinstance(preset, str) and os.path.isdir(preset)):
+        return load(preset, **kwargs)
+    check_preset_files(preset)
+    has_config = os.path.exists(os.path.join(preset, CONFIG_FILE))
+    try:
+        loaded = load(preset, **kwargs)
+    except Exception as e:
+        problem = has_config and _mismatch(
+            _backbone_from_config(preset), preset
+        )
+        if problem:
+            raise ValueError(problem) from e
+        raise
+    if has_config and kwargs.get("load_weights", True):
+        backbone = loaded if isinstance(loaded, Backbone) else None
+        backbone = getattr(loaded, "backbone", backbone)
+        problem = _mismatch(backbone, preset)
+        if problem:
+            raise ValueError(problem)
+    return loaded
