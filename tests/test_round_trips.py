@@ -219,6 +219,7 @@ np.savez(sys.argv[2], backend=keras.backend.backend(), **out)
 """
 
 
+@pytest.mark.slow  # two subprocesses: this feature's end-to-end test
 def test_presets_load_on_the_other_backends(saved):
     root, manifest = saved
     manifest = [m for m in manifest if m["name"] in CROSS_BACKEND]

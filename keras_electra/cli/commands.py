@@ -4,6 +4,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 
 import keras
@@ -39,7 +40,11 @@ def say(*parts):
 
 
 def verbose(args):
-    return 0 if args.quiet else 1
+    """Keras `verbose`: none, a progress bar, or (not a terminal) one line
+    per epoch."""
+    if args.quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
 
 
 class RunDir:
@@ -78,12 +83,22 @@ class RunDir:
             )
         ]
         if self.logdir:
+            _require_tensorboard()
             callbacks.append(
                 keras.callbacks.TensorBoard(
                     os.path.join(self.logdir, name), write_graph=False
                 )
             )
         return callbacks
+
+
+def _require_tensorboard():
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "--logdir needs the `tensorboard` package: pip install tensorboard"
+        ) from None
 
 
 def pair_member(model, member):
@@ -695,7 +710,7 @@ def run_convert(argv):
         print(
             f"{PROG} convert: error: tools/convert_checkpoint.py was not "
             "found (it ships with the source tree)",
-            file=__import__("sys").stderr,
+            file=sys.stderr,
         )
         return 1
     if hasattr(module, "build_parser") and hasattr(module, "run"):
@@ -705,7 +720,7 @@ def run_convert(argv):
         try:
             module.run(args)
         except (ValueError, OSError, ImportError) as e:
-            print(f"{PROG} convert: error: {e}", file=__import__("sys").stderr)
+            print(f"{PROG} convert: error: {e}", file=sys.stderr)
             return 1
         return 0
     return module.main(argv)

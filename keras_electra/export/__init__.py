@@ -5,3 +5,4 @@
 
 from keras_electra.export.saved_model import export
 from keras_electra.export.saved_model import export_many
+from keras_electra.export.onnx import export_onnx

@@ -146,7 +146,7 @@ def export_many(exports, **options):
             for (task, _, job_options), target in zip(jobs, targets):
                 write_saved_model(task, target, job_options)
         else:
-            _write_in_tensorflow_subprocess(jobs, targets)
+            write_in_tensorflow_subprocess(jobs, targets, "saved_model")
     return paths
 
 
@@ -222,24 +222,28 @@ def _check_export_args(
 
 
 @contextlib.contextmanager
-def _staged(jobs):
-    """Yield temporary targets beside each path; rename them into place
-    only if the block succeeds, so a failed export leaves nothing."""
+def _staged(jobs, name="saved_model"):
+    """Yield a temporary target (`name`) beside each job's path; rename the
+    targets into place only if the block succeeds, so that a failed export
+    leaves nothing behind."""
     staging = []
     try:
         for _, path, _ in jobs:
             parent = os.path.dirname(path)
             os.makedirs(parent, exist_ok=True)
             staging.append(tempfile.mkdtemp(prefix=".tmp-export-", dir=parent))
-        targets = [os.path.join(tmp, "saved_model") for tmp in staging]
+        targets = [os.path.join(tmp, name) for tmp in staging]
         yield targets
         for (_, path, options), target in zip(jobs, targets):
-            if os.path.exists(path):
+            if os.path.lexists(path):
                 if not options["overwrite"]:
                     raise FileExistsError(
                         f"{path!r} appeared during the export."
                     )
-                shutil.rmtree(path)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.remove(path)
             os.replace(target, path)
     finally:
         for tmp in staging:
@@ -361,9 +365,16 @@ _SUBPROCESS_CODE = (
 )
 
 
-def _write_in_tensorflow_subprocess(jobs, targets):
+def write_in_tensorflow_subprocess(jobs, targets, writer):
     """Save each task as a Keras preset; rebuild and export them all in one
-    `KERAS_BACKEND=tensorflow` subprocess."""
+    `KERAS_BACKEND=tensorflow` subprocess.
+
+    Args:
+        jobs: list of `(task, path, options)`.
+        targets: where the subprocess writes each job's export.
+        writer: `"saved_model"` (`write_saved_model`) or `"onnx"`
+            (`keras_electra.export.onnx.write_onnx`).
+    """
     for task, _, _ in jobs:
         if type(task).__module__ == "__main__":
             raise ValueError(
@@ -384,6 +395,7 @@ def _write_in_tensorflow_subprocess(jobs, targets):
                     "preset": preset,
                     "path": target,
                     "options": options,
+                    "writer": writer,
                 }
             )
         spec_path = os.path.join(tmp, "exports.json")
@@ -416,10 +428,10 @@ def _write_in_tensorflow_subprocess(jobs, targets):
                 f"{log[-4000:]}"
             )
         for target in targets:
-            if not os.path.exists(os.path.join(target, "saved_model.pb")):
+            if not os.path.exists(target):
                 raise RuntimeError(
                     "The TensorFlow export subprocess exited without writing "
-                    f"a SavedModel to {target!r}."
+                    f"{target!r}."
                 )
 
 
@@ -440,4 +452,9 @@ def _subprocess_main(spec_path):
         for name in spec["class"].split("."):
             cls = getattr(cls, name)
         task = cls.from_preset(spec["preset"])
-        write_saved_model(task, spec["path"], spec["options"])
+        if spec["writer"] == "onnx":
+            from keras_electra.export.onnx import write_onnx
+
+            write_onnx(task, spec["path"], spec["options"])
+        else:
+            write_saved_model(task, spec["path"], spec["options"])

@@ -136,6 +136,8 @@ class ReplacedTokenDetection(keras.layers.Layer):
             A dict with `"loss"`, `"generator_loss"`, `"discriminator_loss"`
             and what the metrics need.
         """
+        inputs = {k: ops.convert_to_tensor(v) for k, v in inputs.items()}
+        masked = {k: ops.convert_to_tensor(v) for k, v in masked.items()}
         segment_ids = inputs["segment_ids"]
         padding_mask = inputs["padding_mask"]
 

@@ -180,6 +180,11 @@ def string_cases(strings):
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     tasks = build_tasks()
+    for task, _, _ in tasks.values():
+        # The references run each input shape once: compiling them with XLA
+        # (JAX's default) would cost far more than running these tiny
+        # models op by op.
+        task.jit_compile = False
     export_many(
         [
             (task, os.path.join(tmp, name), options)

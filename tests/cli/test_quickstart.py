@@ -1,0 +1,114 @@
+"""One small end-to-end run of `keras-electra quickstart`, then the other
+subcommands on what it wrote."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_electra.cli import main
+
+TINY = [
+    "--pretrain-steps", "4", "--log-every", "2", "--pretrain-batch-size", "8",
+    "--hidden-dim", "32", "--num-layers", "1", "--num-heads", "2",
+    "--embedding-dim", "16", "--sequence-length", "32",
+    "--train-per-class", "4", "--test-per-class", "3",
+    "--finetune-epochs", "1", "--finetune-batch-size", "8",
+    "--seed", "3", "--quiet",
+]
+
+
+def run_cli(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.slow
+def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
+    run = tmp_path / "run"
+    logdir = tmp_path / "logs"
+    out = run_cli(
+        ["quickstart", *TINY, "--output-dir", str(run), "--logdir", str(logdir)],
+        capsys,
+    )
+    assert "== Results" in out
+    assert "not pre-trained" in out
+
+    # The run directory holds what the issue asks for.
+    config = json.loads((run / "config.json").read_text())
+    assert config["options"]["pretrain_steps"] == 4
+    assert config["options"]["hidden_dim"] == 32
+    results = json.loads((run / "results.json").read_text())
+    assert results["pretraining"]["steps"] == 4
+    assert results["pretrained"]["test_examples"] == 12
+    assert results["not_pretrained"]["random_init"] is True
+    for key in ("pretrained", "not_pretrained"):
+        assert 0.0 <= results[key]["test_accuracy"] <= 1.0
+    # The SavedModel, reloaded with tf.saved_model.load, predicts what the
+    # Keras model predicts.
+    assert results["saved_model"]["agreement_with_keras"] == 1.0
+    history = json.loads((run / "pretraining_history.json").read_text())
+    assert [h["step"] for h in history] == [2, 4]
+    for h in history:
+        assert np.isfinite(h["generator_loss"]) and np.isfinite(
+            h["discriminator_loss"]
+        )
+    png = (run / "pretraining_curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert (run / "saved_model" / "saved_model.pb").is_file()
+    for member in ("discriminator", "generator"):
+        assert (run / "pretrained" / member / "config.json").is_file()
+    assert (run / "checkpoints" / "pretrain").is_dir()
+    train_tsv = (run / "data" / "train.tsv").read_text().splitlines()
+    assert train_tsv[0] == "label\ttext" and len(train_tsv) == 1 + 16
+    for name in ("pretrain", "classifier", "baseline_classifier"):
+        assert os.listdir(logdir / name), name  # TensorBoard event files
+
+    # predict: from the SavedModel and from the Keras classifier agree.
+    texts = ["The Martians came out of the cylinder.", "Mr. Darcy bowed."]
+    from_saved = run_cli(
+        ["predict", "--model", str(run / "saved_model"), "--json", *texts],
+        capsys,
+    )
+    from_keras = run_cli(
+        ["predict", "--model", str(run / "classifier"), "--json", *texts],
+        capsys,
+    )
+    saved = [json.loads(line) for line in from_saved.splitlines()]
+    keras_ = [json.loads(line) for line in from_keras.splitlines()]
+    names = json.loads((run / "classifier" / "label_names.json").read_text())
+    assert names == ["austen", "dickens", "verne", "wells"]
+    assert [s["label"] for s in saved] == [k["label"] for k in keras_]
+    assert all(s["label"] in names for s in saved)
+    np.testing.assert_allclose(
+        [s["score"] for s in saved], [k["score"] for k in keras_], atol=1e-4
+    )
+
+    # evaluate: the same accuracy as the quickstart's.
+    report = tmp_path / "eval.json"
+    run_cli(
+        ["evaluate", "--model", str(run / "classifier"), "--test-per-class",
+         "3", "--output", str(report), "--quiet"],
+        capsys,
+    )
+    evaluated = json.loads(report.read_text())
+    assert evaluated["examples"] == 12
+    assert evaluated["accuracy"] == pytest.approx(
+        results["pretrained"]["test_accuracy"]
+    )
+
+    # fill-mask and detect on the pre-trained pair.
+    out = run_cli(
+        ["fill-mask", "--model", str(run / "pretrained"), "--top-k", "3",
+         "the captain of the [MASK] ."],
+        capsys,
+    )
+    assert "[MASK] 1:" in out and out.count("(") >= 3
+    out = run_cli(
+        ["detect", "--model", str(run / "pretrained"), "the sea was calm ."],
+        capsys,
+    )
+    assert "replaced (p > 0.5)" in out
