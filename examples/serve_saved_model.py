@@ -99,6 +99,9 @@ def main():
 
     keras.utils.set_random_seed(0)
     texts, labels = read_polarity(args.data)
+    # The file is sorted by label; mix it (list inputs are not reshuffled).
+    order = np.random.default_rng(0).permutation(len(texts))
+    texts, labels = [texts[i] for i in order], labels[order]
     classifier = build_classifier(args.vocab)
     print(f"Fine-tuning on {len(texts)} sentences ({keras.backend.backend()})")
     classifier.fit(texts, labels, batch_size=16, epochs=args.epochs, verbose=2)

@@ -35,8 +35,7 @@ from keras_electra.models.electra_token_classifier_preprocessor import (
 # Google's checkpoints by name; importing registers them with keras-hub.
 from keras_electra import presets  # noqa: E402,F401
 
-# `keras_electra.export(task, path)`: the function (its module stays
-# importable as `keras_electra.export.saved_model`).
-from keras_electra.export.saved_model import export  # noqa: E402
+# `keras_electra.export(task, path)`: the package is callable.
+from keras_electra import export  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -33,6 +33,7 @@ QUICKSTART = dict(
     pretrain_batch_size=32,
     pretrain_learning_rate=2e-3,
     log_every=25,
+    shuffle_buffer=1000,
     finetune_epochs=10,
     finetune_batch_size=16,
     finetune_learning_rate=5e-4,
@@ -257,6 +258,13 @@ def _pretraining(parser, defaults, prefixed):
         "--warmup-steps",
         type=nonnegative_int,
         help="learning-rate warm-up steps (default: 10%% of the steps)",
+    )
+    group.add_argument(
+        "--shuffle-buffer",
+        type=positive_int,
+        default=defaults["shuffle_buffer"],
+        help="examples in the pre-training shuffle buffer "
+        f"({defaults['shuffle_buffer']})",
     )
     group.add_argument(
         "--log-every",

@@ -17,7 +17,6 @@ from keras_electra.cli.app import PROG
 from keras_electra.cli.app import UsageError
 from keras_electra.cli.app import default_output_dir
 from keras_electra.cli.plots import plot_pretraining_curves
-from keras_electra.cli.pretraining_data import pack_documents
 
 LABEL_NAMES_FILE = "label_names.json"
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -75,13 +74,15 @@ class RunDir:
             json.dump(value, f, indent=2, default=str)
             f.write("\n")
 
-    def callbacks(self, name):
+    def callbacks(self, name, checkpoints=True):
         """Checkpoints (resume on rerun) and TensorBoard logs for `name`."""
-        callbacks = [
-            keras.callbacks.BackupAndRestore(
-                self.path("checkpoints", name), delete_checkpoint=False
+        callbacks = []
+        if checkpoints:
+            callbacks.append(
+                keras.callbacks.BackupAndRestore(
+                    self.path("checkpoints", name), delete_checkpoint=False
+                )
             )
-        ]
         if self.logdir:
             _require_tensorboard()
             callbacks.append(
@@ -296,18 +297,43 @@ def build_pretrainer(args):
     return pretrainer, args.sequence_length
 
 
-def pretraining_documents(args, fallback_texts=None):
+def write_corpus(documents, directory, stem):
+    """Write documents as pre-training text files, one per document."""
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for i, document in enumerate(documents):
+        path = os.path.join(directory, f"{stem}_{i:04d}.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(" ".join(p.split()) for p in document) + "\n")
+        paths.append(path)
+    return paths
+
+
+def pretraining_files(args, run, fallback_texts=None):
+    """The pre-training text files and a description of them.
+
+    `PretrainingData` reads plain text files; the bundled novels (training
+    chapters only, one file per chapter, so that each pass visits the
+    chapters in a new random order) and `.gz` corpora are written out to
+    `RUN/data/pretraining_corpus/` first.
+    """
+    directory = run.path("data", "pretraining_corpus")
     if args.corpus:
-        documents = []
-        for path in args.corpus:
-            documents += bundled.read_documents(path)
-        return documents, ", ".join(os.path.basename(p) for p in args.corpus)
+        files = []
+        for i, path in enumerate(args.corpus):
+            if path.endswith(".gz"):
+                files += write_corpus(
+                    bundled.read_documents(path), directory, f"corpus{i}"
+                )
+            else:
+                files.append(os.path.abspath(path))
+        return files, ", ".join(os.path.basename(p) for p in args.corpus)
     if fallback_texts is not None:
-        return [[t] for t in fallback_texts], "the training texts"
-    return (
-        bundled.pretraining_documents(),
-        "bundled novels (training chapters only)",
-    )
+        document = [" ".join(t.split()) for t in fallback_texts]
+        files = write_corpus([document], directory, "training_texts")
+        return files, "the texts of the training examples"
+    files = write_corpus(bundled.pretraining_documents(), directory, "chapter")
+    return files, "bundled novels (training chapters only)"
 
 
 class CurveRecorder(keras.callbacks.Callback):
@@ -336,18 +362,27 @@ class CurveRecorder(keras.callbacks.Callback):
 
 
 def pretrain(args, run, fallback_texts=None):
-    """Replaced-token-detection pre-training; writes `run/pretrained`."""
-    import tensorflow as tf
+    """Replaced-token-detection pre-training; writes `run/pretrained`.
+
+    `keras_electra.pretraining.train` runs it (resumable: rerunning with
+    the same run directory continues from `RUN/checkpoints/pretrain`).
+    """
+    from keras_electra.pretraining import PretrainingData
+    from keras_electra.pretraining import train
 
     start = time.time()
     pretrainer, length = build_pretrainer(args)
-    documents, corpus = pretraining_documents(args, fallback_texts)
-    packed = pack_documents(documents, pretrainer.tokenizer, length)
-    num_sequences = len(packed["token_ids"])
-    steps = args.pretrain_steps
-    per_round = min(args.log_every, steps)
-    rounds = math.ceil(steps / per_round)
-    steps = rounds * per_round
+    files, corpus = pretraining_files(args, run, fallback_texts)
+    data = PretrainingData(
+        files,
+        pretrainer.tokenizer,
+        sequence_length=length,
+        batch_size=args.pretrain_batch_size,
+        seed=args.seed,
+        shuffle_buffer_size=args.shuffle_buffer,
+    )
+    per_round = min(args.log_every, args.pretrain_steps)
+    steps = math.ceil(args.pretrain_steps / per_round) * per_round
     warmup = (
         args.warmup_steps if args.warmup_steps is not None else steps // 10
     )
@@ -356,16 +391,9 @@ def pretrain(args, run, fallback_texts=None):
         f"{args.pretrain_batch_size} sequences of {length} tokens"
     )
     say(
-        f"   corpus: {corpus}: {num_sequences} sequences; discriminator "
+        f"   corpus: {corpus} ({len(files)} files); discriminator "
         f"{pretrainer.discriminator.count_params():,} parameters, generator "
         f"{pretrainer.generator.count_params():,} (embeddings shared)"
-    )
-    dataset = (
-        tf.data.Dataset.from_tensor_slices(packed)
-        .shuffle(num_sequences, seed=args.seed)
-        .repeat()
-        .batch(args.pretrain_batch_size, drop_remainder=True)
-        .prefetch(2)
     )
     pretrainer.compile(
         learning_rate=args.pretrain_learning_rate,
@@ -374,11 +402,14 @@ def pretrain(args, run, fallback_texts=None):
     )
     recorder = CurveRecorder(run.path("pretraining_history.json"), per_round)
     fit_start = time.time()
-    pretrainer.fit(
-        dataset,
+    train(
+        pretrainer,
+        data,
+        num_train_steps=steps,
+        checkpoint_dir=run.path("checkpoints", "pretrain"),
+        save_every=per_round,
         steps_per_epoch=per_round,
-        epochs=rounds,
-        callbacks=[recorder] + run.callbacks("pretrain"),
+        callbacks=[recorder] + run.callbacks("pretrain", checkpoints=False),
         verbose=verbose(args),
     )
     fit_seconds = time.time() - fit_start
@@ -406,7 +437,6 @@ def pretrain(args, run, fallback_texts=None):
         "steps": steps,
         "batch_size": args.pretrain_batch_size,
         "sequence_length": length,
-        "sequences": num_sequences,
         "corpus": corpus,
         "seconds": round(time.time() - start, 1),
         "fit_seconds": round(fit_seconds, 1),
@@ -436,6 +466,24 @@ def build_classifier(model, num_classes, seed, random_init, length):
         )
     preprocessor.sequence_length = length
     return classifier
+
+
+def labelled_dataset(data, ids, batch_size, seed=None):
+    """A batched `tf.data.Dataset` of `(text or (text_a, text_b), label)`,
+    reshuffled every epoch when `seed` is given."""
+    import tensorflow as tf
+
+    inputs = data.inputs()
+    if isinstance(inputs, tuple):
+        inputs = tuple(tf.constant(column) for column in inputs)
+    else:
+        inputs = tf.constant(inputs)
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, ids))
+    if seed is not None:
+        dataset = dataset.shuffle(
+            len(ids), seed=seed, reshuffle_each_iteration=True
+        )
+    return dataset.batch(batch_size)
 
 
 def predict_classes(classifier, inputs, batch_size, verbose_level=0):
@@ -480,11 +528,13 @@ def finetune(args, run, model, task, name, random_init=False):
     )
     validation = None
     if task.validation is not None:
-        validation = (task.validation.inputs(), task.ids(task.validation))
+        validation = labelled_dataset(
+            task.validation, task.ids(task.validation), 64
+        )
     classifier.fit(
-        task.train.inputs(),
-        train_ids,
-        batch_size=args.finetune_batch_size,
+        labelled_dataset(
+            task.train, train_ids, args.finetune_batch_size, seed=args.seed
+        ),
         epochs=args.finetune_epochs,
         validation_data=validation,
         callbacks=run.callbacks(name),

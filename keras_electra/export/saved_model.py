@@ -1,15 +1,16 @@
 """Export ELECTRA tasks as TensorFlow SavedModels for serving.
 
 `export(task, path)` writes a SavedModel that TensorFlow Serving (or any
-SavedModel consumer) loads without Keras or keras_electra. Its signatures:
+SavedModel consumer) loads without Keras or keras_electra, only TensorFlow
+and TF Text's ops. Its signatures:
 
 - `serving_default`: raw UTF-8 strings in (`tf.string`, shape `[None]`;
-  two inputs for sentence pairs), WordPiece-tokenized and packed inside the
-  graph exactly as the task's preprocessor does, task outputs out.
-- `token_ids` / `token_ids_int64`: `token_ids`, `segment_ids` and
-  `padding_mask` (`[batch, seq]`, any batch size and sequence length up to
-  the backbone's `max_sequence_length`), int32 / int64. The reloaded
-  object's `token_ids` function accepts both dtypes.
+  two inputs for sentence pairs and question answering), tokenized and
+  packed inside the graph as the task's preprocessor does, task outputs
+  out (see `keras_electra.export.serving_heads`).
+- `token_ids` (int32) and `token_ids_int64`: `token_ids`, `segment_ids`
+  and `padding_mask`, `[batch, seq]` with any batch size and any sequence
+  length up to the backbone's `max_sequence_length`.
 
 How the graph is built, whatever the task's backend: the serving graph is
 always traced by Keras' TensorFlow backend. A task living under TensorFlow
@@ -17,13 +18,13 @@ is traced in-process. A Keras process cannot switch backend, so a task
 living under JAX or PyTorch is saved as a Keras preset (backend-independent
 config, weights and vocabulary) to a temporary directory and rebuilt in a
 subprocess with `KERAS_BACKEND=tensorflow`, which traces and writes the
-same graph. (Keras' own `model.export` converts JAX functions with jax2tf,
-which gives opaque XLA modules and no string preprocessing, and fails for
-PyTorch; rebuilding under TensorFlow gives every backend the same plain TF
-graph.)
+same graph. (Keras' own `model.export` converts JAX functions with jax2tf
+into opaque XLA modules, fails for PyTorch, and has no string
+preprocessing; rebuilding under TensorFlow gives every backend the same
+plain TF graph, tested the same way.)
 
-The SavedModel is written to a temporary directory beside `path` and
-renamed into place: a failed export never leaves a half-written model.
+The export is written to a temporary directory beside `path` and renamed
+into place: a failed export never leaves a half-written model.
 """
 
 import contextlib
@@ -183,7 +184,10 @@ def _check_export_args(
             "tokenizer and packing go into the serving graph. Build the task "
             "with `from_preset` or pass `preprocessor=...`."
         )
-    for name, value in (("top_k", top_k), ("max_answer_length", max_answer_length)):
+    for name, value in (
+        ("top_k", top_k),
+        ("max_answer_length", max_answer_length),
+    ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(
                 f"`{name}` must be a positive int. Received: {value!r}"
@@ -197,6 +201,12 @@ def _check_export_args(
                 f"{label_names!r}"
             )
         label_names = list(label_names)
+        num_classes = getattr(task, "num_classes", None)
+        if num_classes and len(label_names) != num_classes:
+            raise ValueError(
+                f"`label_names` has {len(label_names)} names but the "
+                f"{type(task).__name__} predicts {num_classes} classes."
+            )
     max_length = task.backbone.max_sequence_length
     length = sequence_length or preprocessor.sequence_length
     if not isinstance(length, int) or length < 2 or length > max_length:

@@ -1,5 +1,9 @@
 """Fine-tuning helpers: Google's optimizer recipe, SQuAD and NER metrics."""
 
+from keras_electra.finetuning.datasets import read_conll
+from keras_electra.finetuning.datasets import read_squad
+from keras_electra.finetuning.datasets import vocabulary_from_words
+from keras_electra.finetuning.optimization import AdamWeightDecay
 from keras_electra.finetuning.optimization import ElectraAdamW
 from keras_electra.finetuning.optimization import ElectraLearningRateSchedule
 from keras_electra.finetuning.optimization import LayerwiseAdam

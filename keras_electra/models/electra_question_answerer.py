@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 from keras_hub.src.models.task import Task
 
+from keras_electra.finetuning.datasets import read_squad
 from keras_electra.finetuning.optimization import create_optimizer
 from keras_electra.finetuning.qa_decoding import decode_answers
 from keras_electra.models.electra_backbone import ElectraBackbone
@@ -147,18 +148,14 @@ class ElectraQuestionAnswerer(PresetResolvingMixin, Task):
     def predict_squad(self, dataset, version_2=False, **kwargs):
         """Predictions for a SQuAD JSON, ready for `finetuning.squad.evaluate_*`.
 
+        `dataset` is the JSON (a dict) or the path of the file.
+
         Returns `(predictions, null_score_diffs)`: dicts of question id ->
         answer text and -> no-answer score difference (SQuAD 2.0 only, else
         empty).
         """
-        data = dataset["data"] if isinstance(dataset, dict) else dataset
-        ids, questions, contexts = [], [], []
-        for article in data:
-            for paragraph in article["paragraphs"]:
-                for qa in paragraph["qas"]:
-                    ids.append(qa["id"])
-                    questions.append(qa["question"])
-                    contexts.append(paragraph["context"])
+        flat = read_squad(dataset)
+        ids, questions, contexts = flat["ids"], flat["questions"], flat["contexts"]
         results = self.answer(questions, contexts, version_2=version_2,
                               **kwargs)
         predictions = {qid: r["text"] for qid, r in zip(ids, results)}

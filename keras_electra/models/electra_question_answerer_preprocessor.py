@@ -135,6 +135,10 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
         if doc_stride < 1:
             raise ValueError(f"`doc_stride` must be >= 1. Received: {doc_stride}")
 
+    def build(self, input_shape):
+        # Nothing to build: windows are made in Python (`featurize`).
+        self.built = True
+
     @property
     def offset_tokenizer(self):
         if self._offset_tokenizer is None:

@@ -42,7 +42,7 @@ class ElectraTextClassifierPreprocessor(
         tokenizer, sequence_length=8
     )
     preprocessor(["The quick fox."])
-    preprocessor((tf.constant(["the fox"]), tf.constant(["brown fox"])))
+    preprocessor(x=(tf.constant(["the fox"]), tf.constant(["brown fox"])))
     ```
     """
 

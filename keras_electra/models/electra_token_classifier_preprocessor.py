@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras_hub.src.layers.preprocessing.multi_segment_packer import (
     MultiSegmentPacker,
 )
@@ -158,6 +159,8 @@ class ElectraTokenClassifierPreprocessor(PresetResolvingMixin, Preprocessor):
         if y is None:
             return call_in_graph(cache, "pack", self._pack, words)
         labels = self._as_ragged(y, "int32")
+        if tf.executing_eagerly():
+            self._check_label_counts(words, labels)
         if sample_weight is None:
             x, y, sample_weight = call_in_graph(
                 cache, "pack_labels", self._pack, words, labels
@@ -168,6 +171,23 @@ class ElectraTokenClassifierPreprocessor(PresetResolvingMixin, Preprocessor):
                 sample_weight,
             )
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    @staticmethod
+    def _check_label_counts(words, labels):
+        num_words = words.row_lengths().numpy()
+        num_labels = labels.row_lengths().numpy()
+        if len(num_words) != len(num_labels):
+            raise ValueError(
+                f"Got {len(num_words)} sentences but {len(num_labels)} label "
+                "sequences."
+            )
+        bad = np.flatnonzero(num_words != num_labels)
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(
+                "Every word needs exactly one label: sentence "
+                f"{i} has {num_words[i]} words but {num_labels[i]} labels."
+            )
 
     @preprocessing_function
     def word_ids(self, x):

@@ -8,7 +8,7 @@ batch. Resuming pre-training on the same loss curve needs all of them:
 - `model.weights.h5`: every weight and the optimizer state (its step
   counter drives the learning-rate schedule), via `model.save_weights`;
 - `seeds.npz`: the state of every `keras.random.SeedGenerator` in the model
-  (masking, sampling and dropout noise);
+  (masking, sampling and dropout noise), and on torch the global RNG;
 - `data.json`: the position of the `PretrainingData` stream after the last
   trained batch;
 - `step.json`: the training step.
@@ -45,6 +45,37 @@ def seed_state_variables(model):
     return [v for v in model.variables if id(v) not in weight_ids]
 
 
+def _torch_rng_states():
+    """torch's global RNG states (`{name: uint8 array}`), or `{}`.
+
+    Keras' torch backend draws the dropout masks of layers built without a
+    seed (keras-hub's transformer layers) from torch's global generator
+    rather than from their `SeedGenerator`, so resuming exactly on torch
+    needs that state too. The other backends draw all noise from
+    `SeedGenerator`s.
+    """
+    if keras.backend.backend() != "torch":
+        return {}
+    import torch
+
+    states = {"torch_cpu": torch.get_rng_state().numpy()}
+    if torch.cuda.is_available():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"torch_cuda_{i}"] = state.numpy()
+    return states
+
+
+def _set_torch_rng_states(saved):
+    if keras.backend.backend() != "torch" or "torch_cpu" not in saved:
+        return
+    import torch
+
+    torch.set_rng_state(torch.from_numpy(saved["torch_cpu"]))
+    cuda = sorted(k for k in saved if k.startswith("torch_cuda_"))
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([torch.from_numpy(saved[k]) for k in cuda])
+
+
 def checkpoint_step(path):
     """The step of a checkpoint directory (`ckpt-000001000` -> 1000)."""
     match = _CHECKPOINT_NAME.match(os.path.basename(os.path.normpath(path)))
@@ -79,6 +110,7 @@ def save_checkpoint(model, directory, data=None, keep=2):
         np.savez(
             os.path.join(tmp, SEEDS_FILE),
             **{f"{i}": ops.convert_to_numpy(v) for i, v in enumerate(seeds)},
+            **_torch_rng_states(),
         )
         if data is not None:
             with open(os.path.join(tmp, DATA_FILE), "w") as f:
@@ -120,14 +152,16 @@ def restore_checkpoint(model, checkpoint, data=None):
     model.load_weights(os.path.join(path, WEIGHTS_FILE))
     seeds = seed_state_variables(model)
     with np.load(os.path.join(path, SEEDS_FILE)) as saved:
-        if len(saved.files) != len(seeds):
-            raise ValueError(
-                f"The checkpoint {path} holds {len(saved.files)} random "
-                f"seed states but the model has {len(seeds)}: it was saved "
-                "from a different model."
-            )
-        for i, variable in enumerate(seeds):
-            variable.assign(saved[f"{i}"])
+        saved = {name: saved[name] for name in saved.files}
+    count = sum(name.isdigit() for name in saved)
+    if count != len(seeds):
+        raise ValueError(
+            f"The checkpoint {path} holds {count} random seed states but the "
+            f"model has {len(seeds)}: it was saved from a different model."
+        )
+    for i, variable in enumerate(seeds):
+        variable.assign(saved[f"{i}"])
+    _set_torch_rng_states(saved)
     if data is not None:
         data_path = os.path.join(path, DATA_FILE)
         if not os.path.exists(data_path):
@@ -174,9 +208,22 @@ class PretrainingCheckpoint(keras.callbacks.Callback):
         self.data = data
         self.keep = keep
         self.last_saved_step = None
+        self._rng_at_start = None
 
     def _step(self):
         return int(ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def on_train_begin(self, logs=None):
+        self._rng_at_start = _torch_rng_states()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # On torch, Keras feeds `fit` through a torch `DataLoader`, which
+        # draws a seed from torch's global RNG when it starts iterating,
+        # after `on_train_begin`. Put the state back, so that a resumed run
+        # continues the RNG stream where the checkpoint left it.
+        if self._rng_at_start:
+            _set_torch_rng_states(self._rng_at_start)
+        self._rng_at_start = None
 
     def on_epoch_end(self, epoch, logs=None):
         if self._step() % self.save_every == 0:

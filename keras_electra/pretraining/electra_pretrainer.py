@@ -7,6 +7,7 @@ import warnings
 import keras
 import numpy as np
 from keras import ops
+from keras.src.losses.loss import scale_loss_for_distribution
 from keras_hub.src.models.task import Task
 
 from keras_electra.conversion.google_tf1_loader import PAIR_FILE
@@ -240,6 +241,7 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
         }
         outputs = self.replaced_token_detection_layer(inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        _register_torch_parameters(self)
 
         # Metrics shown by `fit()` (Google's `metric_fn`); created after
         # `__init__` so that every backend tracks them.
@@ -345,7 +347,11 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
         loss = y_pred["loss"]
         for extra in self.losses:
             loss = loss + ops.sum(ops.cast(extra, loss.dtype))
-        return loss
+        # What Keras does to its own losses: under `tf.distribute`, divide by
+        # the number of replicas, so that the summed replica gradients are
+        # the gradient of the mean (fit reports the loss unscaled). A no-op
+        # on other backends and without a strategy.
+        return scale_loss_for_distribution(loss)
 
     @property
     def metrics(self):
@@ -496,10 +502,14 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
             tie_generator_head(self.generator, self.embeddings.token_embedding)
 
     def get_config(self):
+        # keras-hub keeps a tokenizer's vocabulary in assets, not in its
+        # config; the pretrainer needs it at construction (special ids).
+        tokenizer = keras.layers.serialize(self.tokenizer)
+        tokenizer["config"]["vocabulary"] = self.tokenizer.get_vocabulary()
         return {
             "discriminator": keras.layers.serialize(self.discriminator),
             "generator": keras.layers.serialize(self.generator),
-            "tokenizer": keras.layers.serialize(self.tokenizer),
+            "tokenizer": tokenizer,
             "generator_hidden_fraction": self.generator_hidden_fraction,
             "generator_layers_fraction": self.generator_layers_fraction,
             "mask_probability": self.mask_probability,
@@ -517,6 +527,29 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
             if isinstance(config.get(key), dict):
                 config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
+
+
+def _register_torch_parameters(pretrainer):
+    """On torch, let `zero_grad()` reach every weight of both networks.
+
+    Keras' torch trainer clears gradients with `torch.nn.Module.zero_grad`,
+    which walks registered submodules and parameter dicts. The model's own
+    parameter dict is keyed by variable path, and the generator's and the
+    discriminator's paths collide (`transformer_layer_0/...`), so it holds
+    only one network's weights; and keras-hub tasks keep their parameter
+    dicts unregistered with torch (set during `__init__`, when
+    `Task.__setattr__` bypasses torch). Without this the generator's
+    gradients would add up from step to step. Registering the layer and
+    re-tracking each task's variables now, after `__init__`, fixes both.
+    """
+    if keras.backend.backend() != "torch":
+        return
+    pretrainer.replaced_token_detection_layer = (
+        pretrainer.replaced_token_detection_layer
+    )
+    for layer in pretrainer._flatten_layers():
+        if isinstance(layer, Task):
+            layer._track_variables()
 
 
 def _check_shared_embeddings(discriminator_backbone, generator_backbone):

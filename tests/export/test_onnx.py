@@ -1,6 +1,5 @@
 """ONNX export of the token-id graph: ONNX Runtime equals `predict`."""
 
-import keras
 import numpy as np
 import onnxruntime
 import pytest
@@ -9,21 +8,11 @@ from keras import ops
 import keras_electra
 from keras_electra.export.onnx import export_onnx
 from tests.conftest import TINY_VOCAB
+from tests.export.test_saved_model import tiny_backbone
 
 
 def test_masked_lm_onnx_matches_predict(tmp_path):
-    keras.utils.set_random_seed(7)
-    backbone = keras_electra.ElectraBackbone(
-        vocabulary_size=len(TINY_VOCAB),
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        embedding_dim=8,
-        intermediate_dim=32,
-        max_sequence_length=32,
-        dropout=0.0,
-    )
-    task = keras_electra.ElectraMaskedLM(backbone)
+    task = keras_electra.ElectraMaskedLM(tiny_backbone(seed=7))
     task.jit_compile = False  # each shape runs once: skip XLA compiles
     path = export_onnx(task, tmp_path / "masked_lm.onnx")
     with pytest.raises(FileExistsError):

@@ -1,5 +1,6 @@
 import json
 import os
+import types
 
 import keras
 import numpy as np
@@ -144,13 +145,16 @@ def test_metrics_follow_their_definitions(trained):
 
 
 def test_generator_sized_from_the_discriminator():
-    discriminator = keras_electra.ElectraBackbone(
+    # Only the discriminator's settings are read.
+    discriminator = types.SimpleNamespace(
         vocabulary_size=30,
         num_layers=2,
-        num_heads=4,
         hidden_dim=512,
         embedding_dim=16,
+        dropout=0.1,
         max_sequence_length=16,
+        num_segments=2,
+        dtype_policy=None,
     )
     generator = generator_backbone_for(discriminator, hidden_fraction=0.25)
     assert generator.hidden_dim == 128

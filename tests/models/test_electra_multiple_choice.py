@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+from keras import ops
+from keras_hub.src.tests.test_case import TestCase
+
+from keras_electra import ElectraBackbone
+from keras_electra import ElectraMultipleChoice
+from keras_electra import ElectraMultipleChoicePreprocessor
+from keras_electra import ElectraTokenizer
+from keras_electra.conversion.transformers_loader import (
+    export_transformers_weights,
+)
+from tests.conftest import TINY_VOCAB
+from tests.conftest import padded_batch
+from tests.conftest import randomize_
+from tests.conftest import save_hf_checkpoint
+from tests.conftest import tiny_hf_config
+from tests.conftest import torch_inputs
+
+PROMPTS = ["the cat sat on the", "the quick brown fox"]
+CHOICES = [["mat .", "dog", "fox jumped"], ["jumped", "sat on", "was lazy"]]
+
+
+class ElectraMultipleChoiceTest(TestCase):
+    def test_transformers_parity(self):
+        import torch
+        from transformers import ElectraForMultipleChoice
+
+        torch.manual_seed(0)
+        hf = randomize_(ElectraForMultipleChoice(tiny_hf_config())).eval()
+        directory = save_hf_checkpoint(hf, self.get_temp_dir())
+        model = ElectraMultipleChoice.from_preset(directory)
+        head = model.multiple_choice_head
+        self.assertEqual(head.summary_activation, "gelu")
+        self.assertEqual(head.summary_last_dropout, 0.1)
+        # [batch=2, choices=3, seq=12] from three padded rows.
+        flat = padded_batch(len(TINY_VOCAB), batch=3)
+        batch = {
+            k: np.stack([v, v[::-1]]) for k, v in flat.items()
+        }
+        with torch.no_grad():
+            expected = hf(**torch_inputs(batch)).logits.numpy()
+        logits = ops.convert_to_numpy(model(batch, training=False))
+        self.assertEqual(logits.shape, (2, 3))
+        print("ElectraForMultipleChoice max diff",
+              np.abs(logits - expected).max())
+        self.assertAllClose(logits, expected, atol=1e-5, rtol=0)
+        exported = export_transformers_weights(model)
+        self.assertAllClose(
+            exported["sequence_summary.summary.weight"],
+            hf.sequence_summary.summary.weight.detach().numpy(),
+        )
+
+    def test_preprocessor_and_fit(self):
+        ids = {t: i for i, t in enumerate(TINY_VOCAB)}
+        tokenizer = ElectraTokenizer(vocabulary=TINY_VOCAB)
+        preprocessor = ElectraMultipleChoicePreprocessor(tokenizer, 10)
+        x = preprocessor(x=(PROMPTS, CHOICES))
+        token_ids = ops.convert_to_numpy(x["token_ids"])
+        segment_ids = ops.convert_to_numpy(x["segment_ids"])
+        self.assertEqual(token_ids.shape, (2, 3, 10))
+        tokens = ["[CLS]", "the", "cat", "sat", "on", "the", "[SEP]", "mat",
+                  ".", "[SEP]"]
+        self.assertEqual(token_ids[0, 0].tolist(), [ids[t] for t in tokens])
+        self.assertEqual(segment_ids[0, 0].tolist(), [0] * 7 + [1] * 3)
+        # Round-robin truncation to 8: 5 + 2 tokens -> 3 + 2.
+        short = ElectraMultipleChoicePreprocessor(tokenizer, 8)
+        short_ids = ops.convert_to_numpy(short(x=(PROMPTS, CHOICES))["token_ids"])
+        tokens = ["[CLS]", "the", "cat", "sat", "[SEP]", "fox", "jumped",
+                  "[SEP]"]
+        self.assertEqual(short_ids[0, 2].tolist(), [ids[t] for t in tokens])
+
+        keras.utils.set_random_seed(0)
+        backbone = ElectraBackbone(
+            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
+            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
+        )
+        model = ElectraMultipleChoice(backbone, preprocessor=preprocessor)
+        history = model.fit((PROMPTS, CHOICES), [0, 0], epochs=2, verbose=0)
+        self.assertIn("sparse_categorical_accuracy", history.history)
+        logits = model.predict((PROMPTS, CHOICES), verbose=0)
+        self.assertEqual(logits.shape, (2, 3))

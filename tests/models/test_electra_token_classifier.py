@@ -1,0 +1,145 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from keras_hub.src.tests.test_case import TestCase
+
+from keras_electra import ElectraBackbone
+from keras_electra import ElectraTokenClassifier
+from keras_electra import ElectraTokenClassifierPreprocessor
+from keras_electra import ElectraTokenizer
+from keras_electra.conversion.transformers_loader import (
+    export_transformers_weights,
+)
+from tests.conftest import TINY_VOCAB
+from tests.conftest import padded_batch
+from tests.conftest import randomize_
+from tests.conftest import save_hf_checkpoint
+from tests.conftest import tiny_hf_config
+from tests.conftest import torch_inputs
+
+TAGS = ["O", "B-ANIMAL", "I-ANIMAL"]
+# "cats" -> cat ##s, "mats." -> mat ##s ., "" -> no piece at all.
+SENTENCES = [["The", "cats", "sat"], ["on", "", "a", "mats."]]
+LABELS = [[0, 1, 0], [0, 0, 1, 2]]
+
+
+def tiny_preprocessor(sequence_length=12):
+    tokenizer = ElectraTokenizer(vocabulary=TINY_VOCAB)
+    return ElectraTokenClassifierPreprocessor(tokenizer, sequence_length)
+
+
+class ElectraTokenClassifierPreprocessorTest(TestCase):
+    def test_first_piece_alignment(self):
+        ids = {t: i for i, t in enumerate(TINY_VOCAB)}
+        x, y, weights = tiny_preprocessor()(x=SENTENCES, y=LABELS)
+        x = {k: ops.convert_to_numpy(v) for k, v in x.items()}
+        # Hand-packed: [CLS] the cat ##s sat [SEP] / [CLS] on a mat ##s . [SEP]
+        expected_ids = [
+            ["[CLS]", "the", "cat", "##s", "sat", "[SEP]"],
+            ["[CLS]", "on", "a", "mat", "##s", ".", "[SEP]"],
+        ]
+        for row, tokens in zip(x["token_ids"], expected_ids):
+            self.assertEqual(row[: len(tokens)].tolist(), [ids[t] for t in tokens])
+            self.assertTrue((row[len(tokens):] == 0).all())
+        # Labels at the first piece of each word, weight 0 elsewhere.
+        self.assertEqual(
+            ops.convert_to_numpy(y)[:, :7].tolist(),
+            [[0, 0, 1, 0, 0, 0, 0], [0, 0, 1, 2, 0, 0, 0]],
+        )
+        self.assertEqual(
+            ops.convert_to_numpy(weights)[:, :7].tolist(),
+            [[0, 1, 1, 0, 1, 0, 0], [0, 1, 1, 1, 0, 0, 0]],
+        )
+        word_ids = ops.convert_to_numpy(tiny_preprocessor().word_ids(SENTENCES))
+        self.assertEqual(
+            word_ids[:, :7].tolist(),
+            [[-1, 0, 1, -1, 2, -1, -1], [-1, 0, 2, 3, -1, -1, -1]],
+        )
+
+    def test_truncation_and_sentence_weights(self):
+        preprocessor = tiny_preprocessor(sequence_length=4)
+        x, y, weights = preprocessor(
+            x=SENTENCES, y=LABELS, sample_weight=np.array([1.0, 0.5])
+        )
+        # [CLS] the cat [SEP]: "sat" is cut off, its label is lost.
+        self.assertEqual(ops.convert_to_numpy(weights).tolist(),
+                         [[0, 1, 1, 0], [0, 0.5, 0.5, 0]])
+
+    def test_label_count_mismatch(self):
+        with pytest.raises(Exception, match="exactly one label"):
+            tiny_preprocessor()(x=SENTENCES, y=[[0, 1], [0, 0, 1, 2]])
+
+
+class ElectraTokenClassifierTest(TestCase):
+    def test_transformers_parity(self):
+        import torch
+        from transformers import ElectraForTokenClassification
+
+        config = tiny_hf_config()
+        config.num_labels = 3
+        config.id2label = dict(enumerate(TAGS))
+        config.label2id = {t: i for i, t in enumerate(TAGS)}
+        torch.manual_seed(0)
+        hf = randomize_(ElectraForTokenClassification(config)).eval()
+        directory = save_hf_checkpoint(hf, self.get_temp_dir())
+        tagger = ElectraTokenClassifier.from_preset(directory)
+        self.assertEqual(tagger.label_names, TAGS)
+        batch = padded_batch(len(TINY_VOCAB))
+        with torch.no_grad():
+            expected = hf(**torch_inputs(batch)).logits.numpy()
+        logits = ops.convert_to_numpy(tagger(batch, training=False))
+        print("ElectraForTokenClassification max diff",
+              np.abs(logits - expected).max())
+        self.assertAllClose(logits, expected, atol=1e-5, rtol=0)
+        exported = export_transformers_weights(tagger)
+        self.assertAllClose(
+            exported["classifier.weight"], hf.classifier.weight.detach().numpy()
+        )
+        # Word predictions are the logits' argmax at each word's first piece.
+        tagger.preprocessor.sequence_length = 12
+        x = tagger.preprocessor(x=SENTENCES)
+        word_ids = ops.convert_to_numpy(tagger.preprocessor.word_ids(SENTENCES))
+        argmax = ops.convert_to_numpy(tagger(x, training=False)).argmax(-1)
+        predicted = tagger.predict_tags(SENTENCES)
+        for i, words in enumerate(SENTENCES):
+            expected_tags = ["O"] * len(words)  # words without pieces: "O"
+            for position, word in enumerate(word_ids[i]):
+                if word >= 0:
+                    expected_tags[word] = TAGS[argmax[i, position]]
+            self.assertEqual(predicted[i], expected_tags)
+
+    def test_fit_on_words_and_entity_scores(self):
+        keras.utils.set_random_seed(0)
+        backbone = ElectraBackbone(
+            vocabulary_size=len(TINY_VOCAB),
+            num_layers=1,
+            num_heads=2,
+            hidden_dim=16,
+            intermediate_dim=32,
+            max_sequence_length=16,
+        )
+        tagger = ElectraTokenClassifier(
+            backbone, preprocessor=tiny_preprocessor(), label_names=TAGS
+        )
+        self.assertEqual(tagger.num_classes, 3)
+        history = tagger.fit(SENTENCES, LABELS, batch_size=2, epochs=2,
+                             verbose=0)
+        self.assertEqual(len(history.history["loss"]), 2)
+        gold = [[TAGS[i] for i in labels] for labels in LABELS]
+        scores = tagger.evaluate_entities(SENTENCES, gold)
+        self.assertEqual(scores["num_gold"], 2)
+        self.assertBetween(scores["f1"], 0.0, 1.0)
+
+    def test_errors(self):
+        backbone = ElectraBackbone(
+            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
+            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
+        )
+        with pytest.raises(ValueError, match="needs `num_classes`"):
+            ElectraTokenClassifier(backbone)
+        with pytest.raises(ValueError, match="`label_names` has 3 names"):
+            ElectraTokenClassifier(backbone, num_classes=2, label_names=TAGS)
+        tagger = ElectraTokenClassifier(backbone, num_classes=2)
+        with pytest.raises(ValueError, match="needs `label_names`"):
+            tagger.predict_tags(SENTENCES)
