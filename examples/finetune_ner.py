@@ -79,7 +79,7 @@ def main():
 
     start = time.time()
     tagger.preprocessor = None  # the arrays are preprocessed already
-    tagger.fit(x, y, sample_weight=weights, batch_size=args.batch_size,
+    tagger.fit(common.shuffled_batches(x, y, args, sample_weight=weights),
                epochs=args.epochs, verbose=2)
     tagger.preprocessor = preprocessor
 

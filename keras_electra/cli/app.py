@@ -19,9 +19,9 @@ BUNDLED = "bundled"
 DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
 DEFAULT_GENERATOR = "electra_small_generator_en"
 
-# The quick start's tiny ELECTRA and its schedule: tuned so that on 2 CPU
-# cores the whole loop stays under 10 minutes and the pre-trained model
-# beats the same model fine-tuned from random weights (docs/readme/7.md).
+# The quick start's tiny ELECTRA and its schedule, sized so that the whole
+# loop fits in about 10 minutes on 2 CPU cores (docs/readme/7.md has the
+# measurements, including how it compares with no pre-training).
 QUICKSTART = dict(
     hidden_dim=128,
     num_layers=2,
@@ -29,12 +29,12 @@ QUICKSTART = dict(
     embedding_dim=64,
     sequence_length=64,
     generator_hidden_fraction=0.25,
-    pretrain_steps=300,
-    pretrain_batch_size=32,
-    pretrain_learning_rate=2e-3,
-    log_every=25,
+    pretrain_steps=1000,
+    pretrain_batch_size=16,
+    pretrain_learning_rate=5e-4,
+    log_every=50,
     shuffle_buffer=1000,
-    finetune_epochs=10,
+    finetune_epochs=15,
     finetune_batch_size=16,
     finetune_learning_rate=5e-4,
     train_per_class=32,

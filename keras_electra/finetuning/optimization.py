@@ -221,7 +221,6 @@ class LayerwiseLearningRateMixin:
         self.default_lr_multiplier = default_lr_multiplier
 
     def build(self, variables):
-        super().build(variables)
         missing = [
             v.path
             for v in variables
@@ -237,6 +236,7 @@ class LayerwiseLearningRateMixin:
                 "(`layerwise_lr_multipliers(model)`) or set "
                 "`default_lr_multiplier`."
             )
+        super().build(variables)
         self._multiplier_by_key = {
             self._var_key(v): float(
                 self.lr_multipliers.get(v.path, self.default_lr_multiplier)
@@ -287,6 +287,24 @@ class LayerwiseLearningRateMixin:
             }
         )
         return config
+
+
+def _densify_embedding_gradients(grads):
+    """Dense gradients for TensorFlow's `tf.IndexedSlices` (embedding lookups).
+
+    Keras' TensorFlow ops square an `IndexedSlices` row by row, so its
+    global norm counts a token seen twice as two rows instead of one summed
+    row, and gradient clipping then scales differently from the dense
+    gradient's norm (Google's TPU code and PyTorch use the dense one).
+    """
+    if keras.config.backend() != "tensorflow":
+        return grads
+    import tensorflow as tf
+
+    return [
+        tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+        for g in grads
+    ]
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -352,6 +370,9 @@ class AdamWeightDecay(keras.optimizers.Optimizer):
     def uses_weight_decay(self, variable):
         """Whether `variable` (one the optimizer was built with) decays."""
         return self._decay_by_key[self._var_key(variable)]
+
+    def _clip_gradients(self, grads):
+        return super()._clip_gradients(_densify_embedding_gradients(grads))
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
