@@ -140,3 +140,30 @@ def test_missing_dataset_package_exits_2(monkeypatch, tmp_path, capsys):
     )
     assert code == 2
     assert "pip install datasets" in err
+
+
+def test_backend_option_reruns_under_that_backend(monkeypatch, tmp_path):
+    """Keras cannot switch backend in a running process: `--backend` with
+    another backend reruns the same command with KERAS_BACKEND set."""
+    import keras
+
+    from keras_electra.cli import app
+
+    other = next(b for b in app.BACKENDS if b != keras.config.backend())
+    seen = {}
+
+    def fake_call(command, env):
+        seen.update(command=command, env=env)
+        return 7
+
+    monkeypatch.setattr(app.subprocess, "call", fake_call)
+    argv = ["predict", "--backend", other, "--model", str(tmp_path), "hi"]
+    assert main(argv) == 7
+    assert seen["env"]["KERAS_BACKEND"] == other
+    assert seen["command"][1:] == ["-m", "keras_electra.cli", *argv]
+
+    # The current backend runs in-process (no rerun).
+    seen.clear()
+    argv[2] = keras.config.backend()
+    assert main(argv) == 1  # `tmp_path` holds no model: loading fails
+    assert not seen
