@@ -2,7 +2,9 @@
 
 Data (offline, from ../shared/data/classification):
 - `bbc` (default): BBC news articles, 5 topics, its train/test split;
-- `polarity`: 200 movie-review sentences (positive/negative), split 160/40.
+- `polarity`: 200 movie-review sentences (positive/negative), split 160/40;
+  a smoke test: far too small for a model trained from scratch (it stays
+  near chance), meant for `--preset`.
 
     python examples/finetune_classifier.py                 # tiny model, BBC
     python examples/finetune_classifier.py --data polarity

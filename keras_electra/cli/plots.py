@@ -2,7 +2,7 @@
 
 # (metric, panel title, y label)
 PANELS = (
-    (("generator_loss", "discriminator_loss"), "Loss", "loss"),
+    (("generator_loss", "discriminator_loss"), "Loss", "loss (log scale)"),
     (("generator_accuracy", "discriminator_accuracy"), "Accuracy", "accuracy"),
 )
 
@@ -28,6 +28,8 @@ def plot_pretraining_curves(history, path, title="ELECTRA pre-training"):
             if history.get(metric):
                 label = metric.replace("_", " ")
                 axis.plot(steps, history[metric], marker=".", label=label)
+        if panel_title == "Loss":
+            axis.set_yscale("log")
         axis.set_title(panel_title)
         axis.set_xlabel("pre-training step")
         axis.set_ylabel(ylabel)
