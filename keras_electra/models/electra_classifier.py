@@ -2,6 +2,7 @@ import keras
 from keras_hub.src.models.text_classifier import TextClassifier
 
 from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.layers.electra_classification_head import (
     ElectraClassificationHead,
 )
@@ -68,6 +69,7 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        clamp_sequence_length(preprocessor, backbone)
         self.classification_head = ElectraClassificationHead(
             num_classes=num_classes,
             hidden_dim=backbone.hidden_dim,

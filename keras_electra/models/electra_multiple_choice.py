@@ -2,6 +2,7 @@ import keras
 from keras_hub.src.models.task import Task
 
 from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.layers.electra_flatten_choices import ElectraFlattenChoices
 from keras_electra.layers.electra_multiple_choice_head import (
     ElectraMultipleChoiceHead,
@@ -60,6 +61,7 @@ class ElectraMultipleChoice(PresetResolvingMixin, Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        clamp_sequence_length(preprocessor, backbone)
         self.flatten_choices = ElectraFlattenChoices(
             dtype=backbone.dtype_policy, name="flatten_choices"
         )

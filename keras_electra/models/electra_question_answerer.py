@@ -5,6 +5,7 @@ from keras_hub.src.models.task import Task
 
 from keras_electra.finetuning.datasets import read_squad
 from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.finetuning.qa_decoding import decode_answers
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_question_answerer_preprocessor import (
@@ -60,6 +61,7 @@ class ElectraQuestionAnswerer(PresetResolvingMixin, Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        clamp_sequence_length(preprocessor, backbone)
         self.span_head = keras.layers.Dense(
             2,
             kernel_initializer=electra_kernel_initializer(),

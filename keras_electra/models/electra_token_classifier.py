@@ -5,6 +5,7 @@ from keras_hub.src.models.task import Task
 from keras_hub.src.utils.tensor_utils import tf
 
 from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.finetuning.seqeval import entity_scores
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_token_classifier_preprocessor import (
@@ -83,6 +84,7 @@ class ElectraTokenClassifier(PresetResolvingMixin, Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        clamp_sequence_length(preprocessor, backbone)
         self.token_classifier_dropout = keras.layers.Dropout(
             dropout, dtype=backbone.dtype_policy, name="token_classifier_dropout"
         )

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 from keras.src.losses.loss import scale_loss_for_distribution
+from keras.src.utils.tracking import DotNotTrackScope
 from keras_hub.src.models.task import Task
 
 from keras_electra.conversion.google_tf1_loader import PAIR_FILE
@@ -214,7 +215,11 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
         # === Layers ===
         self.backbone = discriminator.backbone
         self.preprocessor = None
-        self.tokenizer = tokenizer
+        # Configuration (special ids, saved with the presets), not a layer
+        # of the network: untracked, so that Keras does not wait for it to
+        # be built.
+        with DotNotTrackScope():
+            self._tokenizer = tokenizer
         self.replaced_token_detection_layer = ReplacedTokenDetection(
             generator=generator,
             discriminator=discriminator,
@@ -266,6 +271,11 @@ class ElectraPretrainer(PresetResolvingMixin, Task):
         self.discriminator_weight = discriminator_weight
         self.temperature = temperature
         self.seed = seed
+
+    @property
+    def tokenizer(self):
+        """The `ElectraTokenizer` (special token ids; saved with presets)."""
+        return self._tokenizer
 
     @property
     def generator(self):

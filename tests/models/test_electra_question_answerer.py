@@ -97,3 +97,30 @@ class ElectraQuestionAnswererTest(TestCase):
             tf.function(
                 lambda q, c: preprocessor(x=(q, c))
             )(tf.constant(QUESTIONS), tf.constant(CONTEXTS))
+
+    def test_heads_load_from_a_discriminator_checkpoint(self):
+        import torch
+        from transformers import ElectraForPreTraining
+
+        from keras_electra import ElectraMultipleChoice
+        from keras_electra import ElectraTokenClassifier
+
+        torch.manual_seed(0)
+        hf = randomize_(ElectraForPreTraining(tiny_hf_config())).eval()
+        directory = save_hf_checkpoint(hf, self.get_temp_dir())
+        table = hf.electra.embeddings.word_embeddings.weight.detach().numpy()
+        with pytest.warns(UserWarning, match="exceeds the backbone"):
+            tasks = [
+                ElectraTokenClassifier.from_preset(directory, num_classes=3),
+                ElectraQuestionAnswerer.from_preset(directory),
+                ElectraMultipleChoice.from_preset(directory),
+            ]
+        for task in tasks:
+            # The default 512-token preprocessor is cut to the 64 positions.
+            self.assertEqual(task.preprocessor.sequence_length, 64)
+            self.assertAllClose(
+                ops.convert_to_numpy(task.backbone.token_embedding.embeddings),
+                table,
+            )
+        result = tasks[1].answer("what sat ?", "the cat sat on the mat .")
+        self.assertIn(result["text"], "the cat sat on the mat .")
