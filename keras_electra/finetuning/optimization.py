@@ -164,6 +164,12 @@ class ElectraLearningRateSchedule(
                 "`num_train_steps` must be a positive number of steps. "
                 f"Received: {num_train_steps}"
             )
+        if warmup_steps < 0 or warmup_proportion < 0:
+            raise ValueError(
+                "`warmup_steps` and `warmup_proportion` must be >= 0. "
+                f"Received: warmup_steps={warmup_steps}, "
+                f"warmup_proportion={warmup_proportion}"
+            )
         self.learning_rate = learning_rate
         self.num_train_steps = num_train_steps
         self.warmup_steps = warmup_steps
@@ -217,6 +223,9 @@ class LayerwiseLearningRateMixin:
     def __init__(self, *args, lr_multipliers=None, default_lr_multiplier=None,
                  **kwargs):
         super().__init__(*args, **kwargs)
+        if not lr_multipliers and default_lr_multiplier is None:
+            # No multipliers at all: every variable trains at the rate.
+            default_lr_multiplier = 1.0
         self.lr_multipliers = dict(lr_multipliers or {})
         self.default_lr_multiplier = default_lr_multiplier
 
@@ -358,13 +367,13 @@ class AdamWeightDecay(keras.optimizers.Optimizer):
         self._momentums, self._velocities = self.add_optimizer_variables(
             variables, ["m", "v"]
         )
-        self._decay_by_key = {
-            self._var_key(v): self._decays(v.path) for v in variables
-        }
+        self._decay_by_key = {self._var_key(v): self.decays(v) for v in variables}
 
-    def _decays(self, path):
+    def decays(self, variable):
+        """Whether `variable` gets weight decay (its path is not excluded)."""
         if not self.weight_decay_rate:
             return False
+        path = getattr(variable, "path", None) or variable.name
         return not any(p in path for p in self.exclude_from_weight_decay_patterns)
 
     def uses_weight_decay(self, variable):
@@ -383,8 +392,12 @@ class AdamWeightDecay(keras.optimizers.Optimizer):
         v = self._velocities[index]
         beta_1 = ops.cast(self.beta_1, dtype)
         beta_2 = ops.cast(self.beta_2, dtype)
-        self.assign(m, beta_1 * m + (1.0 - beta_1) * g)
-        self.assign(v, beta_2 * v + (1.0 - beta_2) * ops.square(g))
+        # `1 - beta` in Python (as Google's code does): in float32,
+        # 1 - 0.999 is off by 1e-5 (relative), which shows in `v`.
+        one_minus_beta_1 = ops.cast(1.0 - self.beta_1, dtype)
+        one_minus_beta_2 = ops.cast(1.0 - self.beta_2, dtype)
+        self.assign(m, beta_1 * m + one_minus_beta_1 * g)
+        self.assign(v, beta_2 * v + one_minus_beta_2 * ops.square(g))
         m_hat, v_hat = m, v
         if self.bias_correction:
             t = ops.cast(self.iterations + 1, dtype)

@@ -5,10 +5,13 @@
 - `mask_tokens`: the masking rule;
 - `PretrainingData`: streamed, sharded, resumable batches from text files;
 - `ElectraAdamW`, `ElectraLearningRateSchedule`: Google's optimizer and
-  schedule;
+  schedule (the ones of `keras_electra.finetuning`);
 - `train`, `PretrainingCheckpoint`: resumable training.
 """
 
+# One optimizer and schedule for pre-training and fine-tuning.
+from keras_electra.finetuning.optimization import ElectraAdamW
+from keras_electra.finetuning.optimization import ElectraLearningRateSchedule
 from keras_electra.pretraining.checkpointing import PretrainingCheckpoint
 from keras_electra.pretraining.checkpointing import latest_checkpoint
 from keras_electra.pretraining.checkpointing import restore_checkpoint
@@ -19,12 +22,10 @@ from keras_electra.pretraining.electra_pretrainer import generator_backbone_for
 from keras_electra.pretraining.example_builder import ExampleBuilder
 from keras_electra.pretraining.masking import mask_tokens
 from keras_electra.pretraining.masking import max_predictions_for
-from keras_electra.pretraining.optimizer import ElectraAdamW
 from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
 )
 from keras_electra.pretraining.replica_seed_generator import (
     ReplicaSeedGenerator,
 )
-from keras_electra.pretraining.schedule import ElectraLearningRateSchedule
 from keras_electra.pretraining.training import train

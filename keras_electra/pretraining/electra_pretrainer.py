@@ -13,6 +13,8 @@ from keras_hub.src.models.task import Task
 
 from keras_electra.conversion.google_tf1_loader import PAIR_FILE
 from keras_electra.conversion.google_tf1_loader import PAIR_FORMAT
+from keras_electra.finetuning.optimization import ElectraAdamW
+from keras_electra.finetuning.optimization import ElectraLearningRateSchedule
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_discriminator import ElectraDiscriminator
 from keras_electra.models.electra_masked_lm import ElectraMaskedLM
@@ -23,14 +25,12 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
-from keras_electra.pretraining.optimizer import ElectraAdamW
 from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
 )
 from keras_electra.pretraining.replaced_token_detection_layer import (
     tie_generator_head,
 )
-from keras_electra.pretraining.schedule import ElectraLearningRateSchedule
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 # The layout of a pair directory, shared with `tools/convert_checkpoint.py`
