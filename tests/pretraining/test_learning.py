@@ -1,9 +1,27 @@
-"""ONE end-to-end check that replaced token detection learns (slow)."""
+"""ONE end-to-end check that replaced token detection learns (slow).
 
+A tiny model on a 2-core CPU budget (500 steps of 16 x 64 tokens) on the
+shared corpus. Two choices make learning visible at this budget; both are
+measured, not guessed (see the closing notes of issue 4):
+
+- a 3,000-piece vocabulary: the corpus's most frequent pieces of the real
+  uncased vocabulary (the 30,522-piece table trains too slowly here);
+- sampling temperature 100 (near-uniform samples): at temperature 1 the tiny
+  generator reaches unigram statistics within 50 steps, and telling its
+  samples apart then needs context that a 2-layer model only learns after
+  thousands of steps (2,000 steps: discriminator loss 0.402 -> 0.368, recall
+  still 0). The generator's training does not depend on the temperature.
+"""
+
+import collections
+import glob
+import os
 import time
 
 import keras
+import numpy as np
 import pytest
+from keras import ops
 
 import keras_electra
 from keras_electra.pretraining import PretrainingData
@@ -12,12 +30,85 @@ from tests.pretraining.helpers import CORPUS
 
 STEPS = 300
 STEPS_PER_EPOCH = 50
+VOCABULARY_SIZE = 3000
+
+
+def frequent_pieces_vocabulary(path, size=VOCABULARY_SIZE, lines_per_file=800):
+    """The real vocabulary cut to the corpus's most frequent pieces.
+
+    Special tokens, every ASCII character (alone and as `##` suffix) so that
+    every word still tokenizes, then the most frequent pieces.
+    """
+    full = keras_electra.ElectraTokenizer(vocabulary=VOCAB_PATH)
+    table = full.get_vocabulary()
+    lines = []
+    for name in sorted(glob.glob(os.path.join(CORPUS, "**", "*.txt"), recursive=True)):
+        with open(name, encoding="utf-8") as f:
+            lines += [line for line in f if line.strip()][:lines_per_file]
+    counts = collections.Counter(
+        int(i) for row in full(lines) for i in keras.ops.convert_to_numpy(row)
+    )
+    vocabulary = table[:1] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    characters = [
+        t for t in table
+        if (len(t) == 1 or (t.startswith("##") and len(t) == 3))
+        and t[-1].isascii()
+    ]
+    frequent = [table[i] for i, _ in counts.most_common()]
+    seen = set(vocabulary)
+    for token in characters + frequent:
+        if token not in seen and len(vocabulary) < size:
+            vocabulary.append(token)
+            seen.add(token)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(vocabulary) + "\n")
+    return path
+
+
+def held_out_scores(pretrainer, batches):
+    """Generator accuracy and discriminator ranking on fixed batches.
+
+    Returns the generator's accuracy at the masked positions and the
+    discriminator's AUC: the chance that a replaced token gets a higher
+    "replaced" logit than an original one (0.5 = no idea, 1 = perfect), a
+    threshold-free accuracy on replaced tokens.
+    """
+    correct = total = 0
+    replaced_scores, original_scores = [], []
+    for i, batch in enumerate(batches):
+        masked = pretrainer.mask(batch)
+        slots = masked["mask_positions"].shape[1]
+        noise = np.random.default_rng(i).gumbel(
+            size=(batch["token_ids"].shape[0], slots, VOCABULARY_SIZE)
+        )
+        out = pretrainer.replaced_token_detection(
+            batch, masked, noise.astype("float32")
+        )
+        out = {k: ops.convert_to_numpy(v) for k, v in out.items()}
+        weights = out["mask_weights"] > 0
+        hits = out["generator_predictions"] == out["mask_ids"]
+        correct += int((hits & weights).sum())
+        total += int(weights.sum())
+        tokens = ops.convert_to_numpy(batch["padding_mask"]) > 0
+        logits = out["discriminator_logits"]
+        replaced_scores.append(logits[tokens & (out["replaced"] == 1)])
+        original_scores.append(logits[tokens & (out["replaced"] == 0)])
+    replaced = np.concatenate(replaced_scores)
+    original = np.concatenate(original_scores)
+    # Mann-Whitney: the share of (replaced, original) pairs ranked right.
+    ranks = np.argsort(np.argsort(np.concatenate([replaced, original]))) + 1
+    auc = (ranks[: len(replaced)].sum() - len(replaced) * (len(replaced) + 1) / 2) / (
+        len(replaced) * len(original)
+    )
+    return correct / total, float(auc)
 
 
 @pytest.mark.slow
-def test_pretraining_on_the_corpus_learns():
+def test_pretraining_on_the_corpus_learns(tmp_path):
     keras.utils.set_random_seed(0)
-    tokenizer = keras_electra.ElectraTokenizer(vocabulary=VOCAB_PATH)
+    vocabulary = frequent_pieces_vocabulary(str(tmp_path / "vocab.txt"))
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
+    assert tokenizer.vocabulary_size() == VOCABULARY_SIZE
     discriminator = keras_electra.ElectraBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
         num_layers=2,
@@ -28,14 +119,23 @@ def test_pretraining_on_the_corpus_learns():
         max_sequence_length=64,
     )
     pretrainer = keras_electra.ElectraPretrainer(
-        discriminator, tokenizer=tokenizer, seed=0
+        discriminator, tokenizer=tokenizer, temperature=100.0, seed=0
     )
     pretrainer.compile(
-        learning_rate=2e-3, num_train_steps=STEPS, warmup_steps=30
+        learning_rate=3e-3, num_train_steps=STEPS, warmup_steps=50
     )
     data = PretrainingData(
         CORPUS, tokenizer, sequence_length=64, batch_size=16, seed=0
     )
+    held_out = PretrainingData(
+        CORPUS, tokenizer, sequence_length=64, batch_size=32, seed=1
+    ).dataset()
+    batches = [
+        {k: ops.convert_to_numpy(v) for k, v in batch.items()}
+        for batch, _ in zip(held_out, range(4))
+    ]
+    keras.utils.set_random_seed(1)
+    generator_before, auc_before = held_out_scores(pretrainer, batches)
     start = time.time()
     history = pretrainer.fit(
         data.dataset(),
@@ -46,13 +146,23 @@ def test_pretraining_on_the_corpus_learns():
     print(f"{STEPS} steps in {time.time() - start:.1f}s")
     for name, values in history.items():
         print(name, " ".join(f"{v:.3f}" for v in values))
-    first, last = (
-        {k: v[i] for k, v in history.items()} for i in (0, -1)
+    keras.utils.set_random_seed(1)
+    generator_after, auc_after = held_out_scores(pretrainer, batches)
+    print(
+        f"held out: generator accuracy {generator_before:.3f} -> "
+        f"{generator_after:.3f}, discriminator AUC {auc_before:.3f} -> "
+        f"{auc_after:.3f}"
     )
-    # The generator learns the most frequent words and more.
-    assert first["generator_accuracy"] < 0.05
-    assert last["generator_accuracy"] > first["generator_accuracy"] + 0.05
-    assert last["generator_loss"] < first["generator_loss"] - 1.5
-    # The discriminator finds replaced tokens (accuracy on them = recall).
-    assert last["discriminator_recall"] > first["discriminator_recall"] + 0.2
-    assert last["discriminator_loss"] < first["discriminator_loss"]
+    # The generator learns the frequent pieces and more (chance: 1/3000).
+    assert generator_before < 0.01
+    assert generator_after > 0.025
+    assert history["generator_loss"][-1] < history["generator_loss"][0] - 0.5
+    # The discriminator ranks replaced tokens above original ones, and its
+    # loss falls below the 0.40 nats of always answering with the share of
+    # replaced tokens (about 14 %). (At this budget it rarely says
+    # "replaced" with probability > 0.5, so recall at that threshold stays
+    # near 0 and is not asserted: the AUC is the threshold-free measure.)
+    assert 0.35 < auc_before < 0.65
+    assert auc_after > 0.7
+    losses = history["discriminator_loss"]
+    assert losses[-1] < min(losses[0], 0.40) - 0.02
