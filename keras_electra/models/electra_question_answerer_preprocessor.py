@@ -233,9 +233,10 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
                 ids += context_ids[start : start + length] + [sep_id]
                 segments = [0] * doc_offset + [1] * (length + 1)
                 offsets = np.full((seq, 2), -1, "int64")
-                offsets[doc_offset : doc_offset + length] = context_offsets[
-                    start : start + length
-                ]
+                if length:  # An empty context has no token offsets.
+                    offsets[doc_offset : doc_offset + length] = (
+                        context_offsets[start : start + length]
+                    )
                 best = np.zeros(seq, bool)
                 for t in range(length):
                     best[doc_offset + t] = _max_context(spans, w, start + t)

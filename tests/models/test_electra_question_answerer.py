@@ -124,3 +124,20 @@ class ElectraQuestionAnswererTest(TestCase):
             )
         result = tasks[1].answer("what sat ?", "the cat sat on the mat .")
         self.assertIn(result["text"], "the cat sat on the mat .")
+
+    def test_empty_context_has_no_answer(self):
+        backbone = ElectraBackbone(
+            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
+            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
+        )
+        preprocessor = ElectraQuestionAnswererPreprocessor(
+            ElectraTokenizer(vocabulary=TINY_VOCAB), sequence_length=16
+        )
+        qa = ElectraQuestionAnswerer(backbone, preprocessor=preprocessor)
+        features = preprocessor.featurize(["what sat ?"], [""])
+        # [CLS] question [SEP] [SEP]: one window, no context token.
+        self.assertEqual(features.x["padding_mask"][0].sum(), 6)
+        self.assertTrue(np.all(features.offsets == -1))
+        result = qa.answer("what sat ?", "")
+        self.assertEqual(result["text"], "")
+        self.assertEqual(result["n_best"], [])

@@ -1,11 +1,18 @@
-"""Data parallelism runs in subprocesses: devices are fixed at startup."""
+"""Data parallelism runs in subprocesses: devices are fixed at startup.
+
+`keras.distribution.DataParallel` is JAX's and `tf.distribute` is
+TensorFlow's: each test runs in the CI pass of its own backend (running it
+from the other passes would repeat the same subprocess).
+"""
 
 import json
 import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
+import pytest
 
 from tests.pretraining.distribution_worker import RESULT_PREFIX
 
@@ -28,6 +35,9 @@ def _run(backend, extra_env):
     return json.loads(line[-1][len(RESULT_PREFIX):])
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="runs in the JAX pass"
+)
 def test_jax_data_parallel_gives_the_single_device_losses():
     flags = os.environ.get("XLA_FLAGS", "")
     result = _run(
@@ -41,6 +51,9 @@ def test_jax_data_parallel_gives_the_single_device_losses():
     assert result["single"][0] != result["single"][1]
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="runs in the TF pass"
+)
 def test_tf_mirrored_replicas_mask_differently():
     result = _run("tensorflow", {})
     print(result)
