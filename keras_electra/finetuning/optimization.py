@@ -450,7 +450,8 @@ class ElectraAdamW(LayerwiseLearningRateMixin, AdamWeightDecay):
         bias_correction: bool. `False` as in Google's code; `True` as in
             `torch.optim.AdamW`.
         lr_multipliers: dict of variable path -> learning-rate multiplier
-            (see `layerwise_lr_multipliers`).
+            (see `layerwise_lr_multipliers`). Without it every variable
+            trains at the learning rate (as in pre-training).
         default_lr_multiplier: float or `None`. The multiplier of variables
             missing from `lr_multipliers`; `None` makes them an error.
         global_clipnorm: float. Gradient clipping by global norm (Google:
