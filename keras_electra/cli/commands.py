@@ -754,44 +754,18 @@ def cmd_detect(args):
 
 
 def run_convert(argv):
-    """`keras-electra convert ...`: tools/convert_checkpoint.py."""
-    module = _convert_module()
-    if module is None:
-        print(
-            f"{PROG} convert: error: tools/convert_checkpoint.py was not "
-            "found (it ships with the source tree)",
-            file=sys.stderr,
-        )
-        return 1
-    if hasattr(module, "build_parser") and hasattr(module, "run"):
-        parser = module.build_parser()
-        parser.prog = f"{PROG} convert"
-        args = parser.parse_args(argv)
-        try:
-            module.run(args)
-        except (ValueError, OSError, ImportError) as e:
-            print(f"{PROG} convert: error: {e}", file=sys.stderr)
-            return 1
-        return 0
-    return module.main(argv)
+    """`keras-electra convert ...`: `keras_electra.conversion.command`."""
+    from keras_electra.conversion import command
 
-
-def _convert_module():
-    import importlib
-    import importlib.util
-
+    parser = command.build_parser()
+    parser.prog = f"{PROG} convert"
+    args = parser.parse_args(argv)
     try:
-        return importlib.import_module("keras_electra.conversion.command")
-    except ImportError:
-        pass
-    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_electra.__file__)))
-    path = os.path.join(root, "tools", "convert_checkpoint.py")
-    if not os.path.isfile(path):
-        return None
-    spec = importlib.util.spec_from_file_location("_convert_checkpoint", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        command.run(args)
+    except (ValueError, OSError, ImportError) as e:
+        print(f"{PROG} convert: error: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 # === quickstart ===
