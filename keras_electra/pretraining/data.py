@@ -1,5 +1,6 @@
 import collections
 import glob
+import gzip
 import os
 import random
 import threading
@@ -16,8 +17,8 @@ MAX_SNAPSHOTS = 64
 class PretrainingData:
     """Streams ELECTRA pre-training batches from text files.
 
-    Text files hold one paragraph per line and a blank line between
-    documents (the input of Google's `build_pretraining_dataset.py`). Lines
+    Text files (plain or `.gz`) hold one paragraph per line and a blank
+    line between documents (the input of Google's `build_pretraining_dataset.py`). Lines
     are read one at a time (the corpus is never held in memory), tokenized
     with WordPiece and packed into `[CLS] A [SEP] B [SEP]` examples of
     `sequence_length` tokens by `ExampleBuilder` (Google's rules: segment
@@ -229,7 +230,10 @@ class _Stream:
         """The next line (text), or `None` at the end of a file."""
         if self.handle is None:
             path = self.data.files[self.file_order[self.file_index]]
-            self.handle = open(path, "rb")
+            # `.gz` files are read as text too; offsets count uncompressed
+            # bytes (gzip seeks by decompressing up to the offset).
+            opener = gzip.open if path.endswith(".gz") else open
+            self.handle = opener(path, "rb")
             self.handle.seek(self.offset)
         line = self.handle.readline()
         if not line:

@@ -1,3 +1,4 @@
+import gzip
 import itertools
 import json
 import os
@@ -217,6 +218,44 @@ def test_dataset_yields_the_same_batches(tmp_path):
     for a, b in zip(got, expected):
         for key in b:
             np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_gzipped_files_give_the_same_batches_and_resume(tmp_path):
+    texts = [
+        "the quick brown fox\njumped over\n\nthe lazy dog\n",
+        "a cat sat\non a mat\nwas and is\n",
+    ]
+    plain, packed = tmp_path / "plain", tmp_path / "gz"
+    plain.mkdir()
+    packed.mkdir()
+    for path in _write_files(str(plain), texts):
+        with open(path, "rb") as f, gzip.open(
+            os.path.join(packed, os.path.basename(path) + ".gz"), "wb"
+        ) as g:
+            g.write(f.read())
+    tokenizer = tiny_tokenizer()
+
+    def make(directory):
+        return PretrainingData(
+            str(directory), tokenizer, sequence_length=8, batch_size=2,
+            seed=3, shuffle_buffer_size=2,
+        )
+
+    stream = make(plain).batches()
+    expected = [next(stream) for _ in range(6)]
+    data = make(packed)
+    stream = data.batches()
+    for want in expected[:4]:
+        got = next(stream)
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    resumed = make(packed)
+    resumed.restore(json.loads(json.dumps(data.state(2))))
+    stream = resumed.batches()
+    for want in expected[2:]:
+        got = next(stream)
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
 
 
 def test_clear_errors(tmp_path):
