@@ -20,8 +20,9 @@ class PretrainingData:
     Text files (plain or `.gz`) hold one paragraph per line and a blank
     line between documents (the input of Google's
     `build_pretraining_dataset.py`). Lines are read one at a time (the
-    corpus is never held in memory), tokenized with WordPiece and packed into `[CLS] A [SEP] B [SEP]` examples of
-    `sequence_length` tokens by `ExampleBuilder` (Google's rules: segment
+    corpus is never held in memory), tokenized with WordPiece and packed
+    into `[CLS] A [SEP] B [SEP]` examples of `sequence_length` tokens by
+    `ExampleBuilder` (Google's rules: segment
     split, 10% single segment, 5% short targets). Every file ends the
     current example, as in Google's code.
 
