@@ -20,7 +20,7 @@ DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
 DEFAULT_GENERATOR = "electra_small_generator_en"
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
-# loop fits in about 10 minutes on 2 CPU cores (docs/readme/7.md has the
+# loop fits in about 10 minutes on 2 CPU cores (README.md, "The bundled task", has the
 # measurements, including how it compares with no pre-training).
 QUICKSTART = dict(
     hidden_dim=128,

@@ -21,7 +21,7 @@ def _xla(fn):
 
 
 def test_jit_compiled_training():
-    """XLA on TensorFlow and JAX; eager on torch (see docs/readme/4.md).
+    """XLA on TensorFlow and JAX; eager on torch (see README.md, "Pre-training").
 
     On torch, `jit_compile=True` means `torch.compile` of the train step;
     Keras' torch random ops break its graph and force recompiles, which
