@@ -20,8 +20,9 @@ DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
 DEFAULT_GENERATOR = "electra_small_generator_en"
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
-# loop fits in about 10 minutes on 2 CPU cores (README.md, "The bundled task", has the
-# measurements, including how it compares with no pre-training).
+# loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
+# bundled task", has the measurements, including how it compares with no
+# pre-training).
 QUICKSTART = dict(
     hidden_dim=128,
     num_layers=2,
