@@ -69,39 +69,3 @@ def packed_batch(batch=4, seq=16, vocab_size=len(TINY_VOCAB), seed=0):
         "segment_ids": segment_ids,
         "padding_mask": padding_mask,
     }
-
-
-def corpus_vocabulary(paths, size=4000, max_lines=20000):
-    """A small WordPiece vocabulary built from text files.
-
-    Special tokens, every character seen (alone and as a `##` suffix), then
-    the most frequent lower-cased words, up to `size` entries in all.
-    """
-    import collections
-    import re
-    import unicodedata
-
-    def normalize(text):
-        text = unicodedata.normalize("NFD", text.lower())
-        return "".join(c for c in text if unicodedata.category(c) != "Mn")
-
-    words = collections.Counter()
-    chars = set()
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                if i == max_lines:
-                    break
-                line = normalize(line)
-                chars.update(c for c in line if not c.isspace())
-                words.update(re.findall(r"\w+", line))
-    chars = sorted(chars)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab += chars + ["##" + c for c in chars]
-    known = set(vocab)
-    for word, _ in words.most_common():
-        if len(vocab) >= size:
-            break
-        if word not in known:
-            vocab.append(word)
-    return vocab

@@ -1,6 +1,6 @@
 """ONE end-to-end check that replaced token detection learns (slow).
 
-A tiny model on a 2-core CPU budget (500 steps of 16 x 64 tokens) on the
+A tiny model on a 2-core CPU budget (300 steps of 16 x 64 tokens) on the
 shared corpus. Two choices make learning visible at this budget; both are
 measured, not guessed (see the closing notes of issue 4):
 
