@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 import keras_electra  # noqa: E402
+from keras_electra.data import read_documents  # noqa: E402
 from keras_electra.finetuning import read_squad  # noqa: E402
 from keras_electra.finetuning import squad_v1_scores  # noqa: E402
 from keras_electra.finetuning import squad_v2_scores  # noqa: E402
@@ -37,22 +38,6 @@ WIKIPEDIA = os.path.join(common.SHARED_DATA, "corpus", "wikipedia.txt")
 SQUAD_SAMPLE = os.path.join(common.SHARED_DATA, "qa", "squad_sample.json")
 # Answers: years and capitalised names, asked as "what year" / "what".
 WORD = re.compile(r"\b(1[0-9]{3}|20[0-9]{2}|[A-Z][a-z]{3,})\b")
-
-
-def read_articles(path):
-    """Wikipedia articles (lists of paragraphs), split at empty lines."""
-    articles, current = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                current.append(line)
-            elif current:
-                articles.append(current)
-                current = []
-    if current:
-        articles.append(current)
-    return articles
 
 
 def cloze_questions(articles, rng, per_paragraph=2, max_words=60,
@@ -126,7 +111,7 @@ def main():
         train = read_squad(args.squad_train)
         dev = read_squad(args.squad_dev or SQUAD_SAMPLE)
     else:
-        articles = read_articles(WIKIPEDIA)
+        articles = read_documents(WIKIPEDIA)
         rng.shuffle(articles)
         train = read_squad(cloze_questions(articles[10:], rng))
         dev = read_squad(cloze_questions(articles[:6], rng))

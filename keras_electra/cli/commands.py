@@ -312,10 +312,10 @@ def write_corpus(documents, directory, stem):
 def pretraining_files(args, run, fallback_texts=None):
     """The pre-training text files and a description of them.
 
-    `PretrainingData` reads plain text files; the bundled novels (training
-    chapters only, one file per chapter, so that each pass visits the
-    chapters in a new random order) and `.gz` corpora are written out to
-    `RUN/data/pretraining_corpus/` first.
+    The bundled novels (training chapters only, one file per chapter, so
+    that each pass visits the chapters in a new random order) and `.gz`
+    corpora (one file per document, for the same reason) are written out
+    to `RUN/data/pretraining_corpus/` first.
     """
     directory = run.path("data", "pretraining_corpus")
     if args.corpus:
