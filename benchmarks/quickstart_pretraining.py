@@ -1,0 +1,196 @@
+"""Does the quick start's pre-training help? Pre-train one variant, then
+fine-tune it and the same model from random weights on the bundled task.
+
+The measurements behind README.md, "The bundled task, and what the quick
+start measured". One run = one pre-training variant; it prints one JSON
+line with the pre-training curve's end, how much the discriminator's final
+hidden states still vary (a collapsed discriminator gives ~0), and the test
+accuracy of both fine-tuned models on every `--task-seed`.
+
+Variants (all on the quick start's tiny model and data):
+
+* `--tie-all`: the generator is the discriminator's own network plus the
+  masked-LM head (ELECTRA paper, section 3.2, "tying all weights").
+  Default: Google's separate generator, 1/4 of the width, sharing only the
+  embeddings.
+* `--prior-bias`: start the discriminator's output bias at the log-odds of
+  the masking rate, so that the untrained discriminator already predicts
+  the base rate (Google's code starts it at 0).
+
+    KERAS_BACKEND=tensorflow python benchmarks/quickstart_pretraining.py \
+        --tie-all --prior-bias --steps 2000 --task-seed 0 1
+"""
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_electra
+from keras_electra import data as bundled
+from keras_electra.cli.app import QUICKSTART
+from keras_electra.cli.commands import write_corpus
+from keras_electra.finetuning import create_optimizer
+from keras_electra.pretraining import ElectraPretrainer
+from keras_electra.pretraining import PretrainingData
+
+
+def build_pretrainer(args, tokenizer):
+    keras.utils.set_random_seed(args.seed)
+    backbone = keras_electra.ElectraBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=QUICKSTART["num_layers"],
+        num_heads=QUICKSTART["num_heads"],
+        hidden_dim=QUICKSTART["hidden_dim"],
+        embedding_dim=QUICKSTART["embedding_dim"],
+        intermediate_dim=4 * QUICKSTART["hidden_dim"],
+        max_sequence_length=QUICKSTART["sequence_length"],
+    )
+    generator = keras_electra.ElectraMaskedLM(backbone) if args.tie_all else None
+    pretrainer = ElectraPretrainer(
+        backbone,
+        generator=generator,
+        tokenizer=tokenizer,
+        generator_hidden_fraction=QUICKSTART["generator_hidden_fraction"],
+        mask_probability=args.mask_probability,
+        seed=args.seed,
+    )
+    if args.prior_bias:
+        bias = pretrainer.discriminator.get_layer(
+            "discriminator_head"
+        ).dense_prediction.bias
+        p = args.mask_probability
+        bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
+    return pretrainer
+
+
+def hidden_state_spread(backbone, preprocessor, texts):
+    """Mean over dimensions of the std of the final hidden states over all
+    tokens of `texts`: ~0.8 for random weights, ~0 when collapsed."""
+    x = preprocessor(tf.constant(texts))
+    x = x[0] if isinstance(x, tuple) else x
+    h = keras.ops.convert_to_numpy(backbone(x))
+    mask = keras.ops.convert_to_numpy(x["padding_mask"]).astype(bool)
+    return float(h[mask].std(0).mean())
+
+
+def finetune(preset, random_init, task, epochs, seed):
+    keras.utils.set_random_seed(seed)
+    classifier = keras_electra.ElectraClassifier.from_preset(
+        preset, num_classes=4, load_weights=not random_init
+    )
+    classifier.preprocessor.sequence_length = QUICKSTART["sequence_length"]
+    x = [t for t, _ in task["train"]]
+    y = np.array([label for _, label in task["train"]])
+    batch = QUICKSTART["finetune_batch_size"]
+    steps = epochs * math.ceil(len(x) / batch)
+    classifier.compile(
+        optimizer=create_optimizer(
+            classifier,
+            learning_rate=QUICKSTART["finetune_learning_rate"],
+            num_train_steps=steps,
+        ),
+        metrics=["accuracy"],
+    )
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch)
+    )
+    classifier.fit(dataset, epochs=epochs, verbose=0)
+    test_x = [t for t, _ in task["test"]]
+    test_y = np.array([label for _, label in task["test"]])
+    logits = classifier.predict(test_x, batch_size=64, verbose=0)
+    return float(np.mean(np.argmax(logits, -1) == test_y))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tie-all", action="store_true")
+    parser.add_argument("--prior-bias", action="store_true")
+    parser.add_argument("--steps", type=int, default=QUICKSTART["pretrain_steps"])
+    parser.add_argument(
+        "--learning-rate", type=float, default=QUICKSTART["pretrain_learning_rate"]
+    )
+    parser.add_argument("--mask-probability", type=float, default=0.15)
+    parser.add_argument("--finetune-epochs", type=int, default=30)
+    parser.add_argument("--train-per-class", type=int, default=32)
+    parser.add_argument(
+        "--task-seed", type=int, nargs="+", default=[bundled.TASK_SEED]
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=bundled.vocabulary())
+    pretrainer = build_pretrainer(args, tokenizer)
+    pretrainer.compile(
+        learning_rate=args.learning_rate,
+        num_train_steps=args.steps,
+        warmup_steps=args.steps // 10,
+    )
+    work = tempfile.mkdtemp(prefix="quickstart_pretraining_")
+    files = write_corpus(
+        bundled.pretraining_documents(), os.path.join(work, "corpus"), "chapter"
+    )
+    data = PretrainingData(
+        files,
+        tokenizer,
+        sequence_length=QUICKSTART["sequence_length"],
+        batch_size=QUICKSTART["pretrain_batch_size"],
+        seed=args.seed,
+        shuffle_buffer_size=QUICKSTART["shuffle_buffer"],
+    )
+    start = time.time()
+    per_epoch = min(100, args.steps)
+    history = pretrainer.fit(
+        data.dataset(),
+        steps_per_epoch=per_epoch,
+        epochs=args.steps // per_epoch,
+        verbose=0,
+    ).history
+    seconds = time.time() - start
+    preset = os.path.join(work, "discriminator")
+    pretrainer.save_discriminator_preset(preset)
+
+    result = {
+        "variant": {k: v for k, v in vars(args).items() if k != "task_seed"},
+        "backend": keras.config.backend(),
+        "pretrain_seconds": round(seconds, 1),
+        "end": {k: round(v[-1], 4) for k, v in history.items()},
+        "tasks": [],
+    }
+    # Every 10th test passage of the default task draw.
+    default_task = bundled.author_task(train_per_class=args.train_per_class)
+    probe = [t for t, _ in default_task["test"]][::10]
+    trained = keras_electra.ElectraClassifier.from_preset(preset, num_classes=4)
+    trained.preprocessor.sequence_length = QUICKSTART["sequence_length"]
+    result["hidden_state_spread"] = round(
+        hidden_state_spread(trained.backbone, trained.preprocessor, probe), 4
+    )
+    for task_seed in args.task_seed:
+        task = bundled.author_task(
+            train_per_class=args.train_per_class, seed=task_seed
+        )
+        result["tasks"].append(
+            {
+                "task_seed": task_seed,
+                "pretrained": finetune(
+                    preset, False, task, args.finetune_epochs, args.seed
+                ),
+                "not_pretrained": finetune(
+                    preset, True, task, args.finetune_epochs, args.seed
+                ),
+            }
+        )
+        print(json.dumps(result["tasks"][-1]), flush=True)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
