@@ -167,6 +167,8 @@ def main():
         "variant": {k: v for k, v in vars(args).items() if k != "task_seed"},
         "backend": keras.config.backend(),
         "pretrain_seconds": round(seconds, 1),
+        # The corpus and the pre-trained discriminator (kept for a look).
+        "work_dir": work,
         "end": {k: round(v[-1], 4) for k, v in history.items()},
         "tasks": [],
     }
