@@ -757,15 +757,7 @@ def run_convert(argv):
     """`keras-electra convert ...`: `keras_electra.conversion.command`."""
     from keras_electra.conversion import command
 
-    parser = command.build_parser()
-    parser.prog = f"{PROG} convert"
-    args = parser.parse_args(argv)
-    try:
-        command.run(args)
-    except (ValueError, OSError, ImportError) as e:
-        print(f"{PROG} convert: error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return command.main(argv, prog=f"{PROG} convert")
 
 
 # === quickstart ===

@@ -213,12 +213,18 @@ def run(args):
     return target
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog=None):
+    """Parse `argv`, convert, return the exit code (1 on a conversion
+    error, printed as `[PROG: ]error: ...`). `prog` renames the command
+    (`keras-electra convert`)."""
+    parser = build_parser()
+    if prog:
+        parser.prog = prog
+    args = parser.parse_args(argv)
     try:
         run(args)
     except (ValueError, OSError, ImportError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"{prog + ': ' if prog else ''}error: {e}", file=sys.stderr)
         return 1
     return 0
 
