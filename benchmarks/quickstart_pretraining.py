@@ -36,6 +36,9 @@ import tensorflow as tf
 import keras_electra
 from keras_electra import data as bundled
 from keras_electra.cli.app import QUICKSTART
+from keras_electra.cli.commands import accuracy_of
+from keras_electra.cli.commands import build_classifier
+from keras_electra.cli.commands import predict_classes
 from keras_electra.cli.commands import write_corpus
 from keras_electra.finetuning import create_optimizer
 from keras_electra.pretraining import ElectraPretrainer
@@ -82,11 +85,9 @@ def hidden_state_spread(backbone, preprocessor, texts):
 
 
 def finetune(preset, random_init, task, epochs, seed):
-    keras.utils.set_random_seed(seed)
-    classifier = keras_electra.ElectraClassifier.from_preset(
-        preset, num_classes=4, load_weights=not random_init
+    classifier = build_classifier(
+        preset, 4, seed, random_init, QUICKSTART["sequence_length"]
     )
-    classifier.preprocessor.sequence_length = QUICKSTART["sequence_length"]
     x = [t for t, _ in task["train"]]
     y = np.array([label for _, label in task["train"]])
     batch = QUICKSTART["finetune_batch_size"]
@@ -107,8 +108,7 @@ def finetune(preset, random_init, task, epochs, seed):
     classifier.fit(dataset, epochs=epochs, verbose=0)
     test_x = [t for t, _ in task["test"]]
     test_y = np.array([label for _, label in task["test"]])
-    logits = classifier.predict(test_x, batch_size=64, verbose=0)
-    return float(np.mean(np.argmax(logits, -1) == test_y))
+    return accuracy_of(predict_classes(classifier, test_x, 64), test_y)
 
 
 def main():
