@@ -14,6 +14,9 @@ Variants (all on the quick start's tiny model and data):
   masked-LM head (ELECTRA paper, section 3.2, "tying all weights").
   Default: Google's separate generator, 1/4 of the width, sharing only the
   embeddings.
+* `--freeze-embeddings`: keep the (shared) word, position and segment
+  embeddings and their LayerNorm at their random initial values; only the
+  transformer layers and heads are pre-trained.
 * `--prior-bias`: start the discriminator's output bias at the log-odds of
   the masking rate, so that the untrained discriminator already predicts
   the base rate (Google's code starts it at 0).
@@ -56,15 +59,16 @@ def build_pretrainer(args, tokenizer):
         intermediate_dim=4 * QUICKSTART["hidden_dim"],
         max_sequence_length=QUICKSTART["sequence_length"],
     )
-    generator = keras_electra.ElectraMaskedLM(backbone) if args.tie_all else None
     pretrainer = ElectraPretrainer(
         backbone,
-        generator=generator,
+        tie_all_weights=args.tie_all,
         tokenizer=tokenizer,
         generator_hidden_fraction=QUICKSTART["generator_hidden_fraction"],
         mask_probability=args.mask_probability,
         seed=args.seed,
     )
+    if args.freeze_embeddings:
+        backbone.embeddings.trainable = False
     if args.prior_bias:
         bias = pretrainer.discriminator.get_layer(
             "discriminator_head"
@@ -72,6 +76,29 @@ def build_pretrainer(args, tokenizer):
         p = args.mask_probability
         bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
     return pretrainer
+
+
+def corpus_vocabulary(vocabulary, documents, min_count):
+    """The tokens of `vocabulary` that WordPiece uses at least `min_count`
+    times on `documents`, plus the special tokens and every single ASCII
+    character (alone and as a `##` continuation, so that any English word
+    still has a tokenization), in `vocabulary`'s order."""
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
+    lines = [line for document in documents for line in document]
+    counts = np.zeros(len(vocabulary), "int64")
+    for start in range(0, len(lines), 1024):
+        ids = tokenizer(tf.constant(lines[start : start + 1024]))
+        if isinstance(ids, tf.RaggedTensor):
+            ids = ids.flat_values.numpy()
+        else:  # Python lists on the JAX and PyTorch backends.
+            ids = np.concatenate([np.asarray(i, "int64") for i in ids])
+        counts += np.bincount(ids, minlength=len(vocabulary))
+    keep = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
+    keep |= {c for c in map(chr, range(33, 127))}
+    keep |= {"##" + c for c in map(chr, range(33, 127))}
+    return [
+        t for i, t in enumerate(vocabulary) if counts[i] >= min_count or t in keep
+    ]
 
 
 def hidden_state_spread(backbone, preprocessor, texts):
@@ -115,6 +142,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tie-all", action="store_true")
     parser.add_argument("--prior-bias", action="store_true")
+    parser.add_argument("--freeze-embeddings", action="store_true")
     parser.add_argument("--steps", type=int, default=QUICKSTART["pretrain_steps"])
     parser.add_argument(
         "--learning-rate", type=float, default=QUICKSTART["pretrain_learning_rate"]
@@ -126,13 +154,26 @@ def main():
         "--task-seed", type=int, nargs="+", default=[bundled.TASK_SEED]
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--vocab-min-count",
+        type=int,
+        default=0,
+        help="0: BERT's whole vocabulary; N: only the tokens WordPiece uses "
+        "at least N times on the pre-training chapters (plus specials and "
+        "single characters)",
+    )
     args = parser.parse_args()
     if args.steps < 1 or (args.steps > 100 and args.steps % 100):
         parser.error(
             f"--steps {args.steps}: must be 1-100 or a multiple of 100"
         )
 
-    tokenizer = keras_electra.ElectraTokenizer(vocabulary=bundled.vocabulary())
+    vocabulary = bundled.vocabulary()
+    if args.vocab_min_count:
+        vocabulary = corpus_vocabulary(
+            vocabulary, bundled.pretraining_documents(), args.vocab_min_count
+        )
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     pretrainer = build_pretrainer(args, tokenizer)
     pretrainer.compile(
         learning_rate=args.learning_rate,
@@ -169,6 +210,7 @@ def main():
         "pretrain_seconds": round(seconds, 1),
         # The corpus and the pre-trained discriminator (kept for a look).
         "work_dir": work,
+        "vocabulary_size": len(vocabulary),
         "end": {k: round(v[-1], 4) for k, v in history.items()},
         "tasks": [],
     }

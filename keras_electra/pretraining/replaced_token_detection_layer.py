@@ -70,7 +70,11 @@ class ReplacedTokenDetection(keras.layers.Layer):
         self.discriminator = discriminator
         # One set of embeddings for both networks: the discriminator's.
         self.embeddings = discriminator.backbone.embeddings
-        generator.backbone.embeddings.trainable = False
+        if generator.backbone.embeddings is not self.embeddings:
+            # The generator's own copy is unused while pre-training. (With
+            # all weights tied, the generator's backbone is the
+            # discriminator's and these are the shared, trained embeddings.)
+            generator.backbone.embeddings.trainable = False
         tie_generator_head(generator, self.embeddings.token_embedding)
         self.seed_generator = ReplicaSeedGenerator(seed)
 

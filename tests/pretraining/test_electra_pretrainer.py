@@ -223,6 +223,29 @@ def test_presets_load_as_discriminator_classifier_and_generator(trained):
     assert head.token_embedding is pretrainer.embeddings.token_embedding
 
 
+def assert_same_losses(model, reference, batch):
+    """`model` and `reference` give the same RTD losses on `batch`, with the
+    same masking and Gumbel noise injected."""
+    masked = {
+        k: ops.convert_to_numpy(v) for k, v in reference.mask(batch).items()
+    }
+    num_slots = masked["mask_positions"].shape[1]
+    vocabulary_size = reference.backbone.vocabulary_size
+    noise = np.random.default_rng(0).gumbel(
+        size=(len(batch["token_ids"]), num_slots, vocabulary_size)
+    ).astype("float32")
+    expected = reference.replaced_token_detection(batch, masked, noise)
+    got = model.replaced_token_detection(batch, masked, noise)
+    for key in ("generator_loss", "discriminator_loss", "loss"):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(got[key]),
+            ops.convert_to_numpy(expected[key]),
+            rtol=1e-5,
+            err_msg=key,
+        )
+    return masked
+
+
 def test_pair_round_trip_through_from_preset(trained):
     pretrainer = trained["pretrainer"]
     pair_dir = str(trained["dir"] / "pair")
@@ -233,15 +256,6 @@ def test_pair_round_trip_through_from_preset(trained):
     assert description["global_step"] == 3
 
     batch = trained["batch"]
-    masked = {
-        k: ops.convert_to_numpy(v) for k, v in pretrainer.mask(batch).items()
-    }
-    num_slots = masked["mask_positions"].shape[1]
-    vocabulary_size = pretrainer.backbone.vocabulary_size
-    noise = np.random.default_rng(0).gumbel(
-        size=(4, num_slots, vocabulary_size)
-    ).astype("float32")
-    expected = pretrainer.replaced_token_detection(batch, masked, noise)
     for loaded in (
         keras_electra.ElectraPretrainer.from_preset(pair_dir, seed=1),
         keras_electra.ElectraPretrainer.from_preset(
@@ -249,14 +263,8 @@ def test_pair_round_trip_through_from_preset(trained):
             generator_preset=os.path.join(pair_dir, "generator"),
         ),
     ):
-        got = loaded.replaced_token_detection(batch, masked, noise)
-        for key in ("generator_loss", "discriminator_loss", "loss"):
-            np.testing.assert_allclose(
-                ops.convert_to_numpy(got[key]),
-                ops.convert_to_numpy(expected[key]),
-                rtol=1e-5,
-                err_msg=key,
-            )
+        assert not loaded.tie_all_weights
+        assert_same_losses(loaded, pretrainer, batch)
 
 
 def test_config_round_trip(trained):
@@ -289,4 +297,120 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="generator"):
         keras_electra.ElectraPretrainer.from_preset(
             "/nonexistent/discriminator"
+        )
+
+
+# === Tying all weights (the paper's section 3.2) ===
+
+
+@pytest.fixture(scope="module")
+def tied(tmp_path_factory):
+    """A tiny pretrainer with all weights tied, after 3 fit steps."""
+    pretrainer = tiny_pretrainer(seed=0, tie_all_weights=True)
+    pretrainer.compile(learning_rate=1e-2, num_train_steps=10, warmup_steps=0)
+    batch = packed_batch(batch=4, seq=16)
+    before = numpy_of(pretrainer.backbone.weights)
+    pretrainer.fit(batch, batch_size=4, epochs=3, verbose=0)
+    return {
+        "pretrainer": pretrainer,
+        "batch": batch,
+        "before": before,
+        "dir": tmp_path_factory.mktemp("tied"),
+    }
+
+
+def test_tie_all_weights_trains_one_backbone_with_both_losses(tied):
+    pretrainer = tied["pretrainer"]
+    assert pretrainer.tie_all_weights
+    assert pretrainer.generator.backbone is pretrainer.backbone
+    assert pretrainer.embeddings is pretrainer.backbone.embeddings
+    # Everything in the one backbone trains, embeddings included, and each
+    # weight is trained once.
+    trainable = {id(v) for v in pretrainer.trainable_variables}
+    assert all(id(w) in trainable for w in pretrainer.backbone.weights)
+    assert len(trainable) == len(pretrainer.trainable_variables)
+    for before, weight in zip(tied["before"], pretrainer.backbone.weights):
+        if weight.path.endswith("key/bias"):
+            continue  # Softmax ignores it: its gradient is exactly 0.
+        after = ops.convert_to_numpy(weight)
+        assert not np.allclose(before, after), weight.path
+
+
+def test_tied_generator_loss_alone_trains_the_discriminator_layers():
+    # With the discriminator's loss weighted 0, only the masked-LM loss has
+    # a gradient. Tied, it moves the discriminator's own transformer layers
+    # (Adam steps of about the learning rate); untied, only weight decay
+    # touches them (about 1e-4 of their size).
+    def largest_move(tie_all_weights):
+        pretrainer = tiny_pretrainer(
+            seed=0,
+            tie_all_weights=tie_all_weights,
+            discriminator_weight=0.0,
+            dropout=0.0,
+        )
+        pretrainer.compile(
+            learning_rate=1e-2, num_train_steps=10, warmup_steps=0
+        )
+        layer = pretrainer.backbone.get_layer("transformer_layer_0")
+        before = numpy_of(layer.trainable_weights)
+        pretrainer.fit(
+            packed_batch(batch=4, seq=16), batch_size=4, epochs=1, verbose=0
+        )
+        return max(
+            np.abs(ops.convert_to_numpy(w) - b).max()
+            for w, b in zip(layer.trainable_weights, before)
+        )
+
+    assert largest_move(True) > 1e-2
+    assert largest_move(False) < 1e-4
+
+
+def test_tied_pair_round_trips_tied(tied):
+    pretrainer = tied["pretrainer"]
+    pair_dir = str(tied["dir"] / "pair")
+    pretrainer.save_to_preset(pair_dir)
+    with open(os.path.join(pair_dir, "pretraining_pair.json")) as f:
+        assert json.load(f)["tied_all_weights"] is True
+
+    batch = tied["batch"]
+    loaded = keras_electra.ElectraPretrainer.from_preset(pair_dir, seed=1)
+    assert loaded.tie_all_weights
+    masked = assert_same_losses(loaded, pretrainer, batch)
+    untied = keras_electra.ElectraPretrainer.from_preset(
+        pair_dir, tie_all_weights=False
+    )
+    assert not untied.tie_all_weights
+    assert_same_losses(untied, pretrainer, batch)
+    # The standalone generator preset is the same masked LM.
+    generator = keras_electra.ElectraMaskedLM.from_preset(
+        os.path.join(pair_dir, "generator")
+    )
+    inputs = dict(batch, mask_positions=masked["mask_positions"])
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(generator(inputs)),
+        ops.convert_to_numpy(pretrainer.generator(inputs)),
+        atol=1e-5,
+    )
+
+    config = json.loads(
+        json.dumps(keras.saving.serialize_keras_object(pretrainer.get_config()))
+    )
+    restored = keras_electra.ElectraPretrainer.from_config(config)
+    assert restored.tie_all_weights
+    assert restored.embeddings.trainable
+
+
+def test_tie_all_weights_errors(trained):
+    tokenizer = tiny_tokenizer()
+    discriminator = tiny_discriminator_backbone()
+    separate = generator_backbone_for(discriminator)
+    with pytest.raises(ValueError, match="tie_all_weights"):
+        keras_electra.ElectraPretrainer(
+            discriminator, separate, tokenizer=tokenizer, tie_all_weights=True
+        )
+    pair_dir = str(trained["dir"] / "untied_pair")
+    trained["pretrainer"].save_to_preset(pair_dir)
+    with pytest.raises(ValueError, match="not a pair saved with all weights"):
+        keras_electra.ElectraPretrainer.from_preset(
+            pair_dir, tie_all_weights=True
         )
