@@ -206,6 +206,15 @@ def _architecture(parser, defaults):
         help="generator hidden size as a share of the discriminator's "
         f"({defaults['generator_hidden_fraction']})",
     )
+    group.add_argument(
+        "--tie-all-weights",
+        action="store_true",
+        help="the generator is the discriminator's own network plus a "
+        "masked-LM head (ELECTRA paper, section 3.2; --generator-hidden-"
+        "fraction is then unused). Default: Google's separate, smaller "
+        "generator sharing only the embeddings. With --preset, a pair saved "
+        "tied is loaded tied either way",
+    )
 
 
 def _sequence_length(parser, default):

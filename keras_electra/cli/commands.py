@@ -265,7 +265,16 @@ def build_pretrainer(args):
     from keras_electra.pretraining import ElectraPretrainer
 
     if args.preset:
-        pretrainer = ElectraPretrainer.from_preset(args.preset, seed=args.seed)
+        try:
+            pretrainer = ElectraPretrainer.from_preset(
+                args.preset,
+                seed=args.seed,
+                tie_all_weights=True if args.tie_all_weights else None,
+            )
+        except ValueError as e:
+            if args.tie_all_weights and "tie_all_weights" in str(e):
+                raise UsageError(f"--tie-all-weights: {e}") from None
+            raise
         length = min(
             args.sequence_length, pretrainer.backbone.max_sequence_length
         )
@@ -292,6 +301,7 @@ def build_pretrainer(args):
         backbone,
         tokenizer=tokenizer,
         generator_hidden_fraction=args.generator_hidden_fraction,
+        tie_all_weights=args.tie_all_weights,
         seed=args.seed,
     )
     return pretrainer, args.sequence_length
@@ -390,11 +400,19 @@ def pretrain(args, run, fallback_texts=None):
         f"\n== Pre-training (replaced token detection): {steps} steps x "
         f"{args.pretrain_batch_size} sequences of {length} tokens"
     )
-    say(
-        f"   corpus: {corpus} ({len(files)} files); discriminator "
-        f"{pretrainer.discriminator.count_params():,} parameters, generator "
-        f"{pretrainer.generator.count_params():,} (embeddings shared)"
-    )
+    if pretrainer.tie_all_weights:
+        sizes = (
+            f"discriminator {pretrainer.discriminator.count_params():,} "
+            "parameters; the generator is the same network plus a masked-LM "
+            "head (all weights tied)"
+        )
+    else:
+        sizes = (
+            f"discriminator {pretrainer.discriminator.count_params():,} "
+            f"parameters, generator {pretrainer.generator.count_params():,} "
+            "(embeddings shared)"
+        )
+    say(f"   corpus: {corpus} ({len(files)} files); {sizes}")
     pretrainer.compile(
         learning_rate=args.pretrain_learning_rate,
         num_train_steps=steps,

@@ -112,3 +112,42 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
         capsys,
     )
     assert "replaced (p > 0.5)" in out
+
+    # --tie-all-weights cannot tie a pair that was saved untied.
+    code = main(
+        ["pretrain", "--preset", str(run / "pretrained"), "--tie-all-weights",
+         "--steps", "2", "--output-dir", str(tmp_path / "retied"), "--quiet"]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "--tie-all-weights" in err and "not a pair saved" in err
+
+
+def test_pretrain_with_all_weights_tied(tmp_path, capsys):
+    tiny = [
+        "--log-every", "2", "--batch-size", "4", "--hidden-dim", "32",
+        "--num-layers", "1", "--num-heads", "2", "--embedding-dim", "16",
+        "--sequence-length", "32", "--seed", "3", "--quiet",
+    ]
+    first, second = tmp_path / "first", tmp_path / "second"
+    out = run_cli(
+        ["pretrain", *tiny, "--steps", "2", "--tie-all-weights",
+         "--output-dir", str(first)],
+        capsys,
+    )
+    assert "all weights tied" in out
+    pair = json.loads((first / "pretrained" / "pretraining_pair.json").read_text())
+    assert pair["tied_all_weights"] is True
+    assert json.loads((first / "config.json").read_text())["options"][
+        "tie_all_weights"
+    ]
+    # Continuing from the saved pair keeps it tied, with no flag needed.
+    out = run_cli(
+        ["pretrain", "--preset", str(first / "pretrained"), "--steps", "2",
+         "--log-every", "2", "--batch-size", "4", "--quiet",
+         "--output-dir", str(second)],
+        capsys,
+    )
+    assert "all weights tied" in out
+    pair = json.loads((second / "pretrained" / "pretraining_pair.json").read_text())
+    assert pair["tied_all_weights"] is True
