@@ -32,7 +32,9 @@ class ReplacedTokenDetection(keras.layers.Layer):
     Embedding sharing: the discriminator's `ElectraEmbedding` (word,
     position and segment tables and the LayerNorm) embeds the generator's
     input too, and the generator's output layer is tied to its word table.
-    The generator's own embedding layer is frozen and unused here.
+    The generator's own embedding layer is frozen and unused here, unless
+    the generator runs on the discriminator's own backbone (all weights
+    tied), where it is the shared one.
 
     Args:
         generator: A `keras_electra.ElectraMaskedLM`.

@@ -123,6 +123,7 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     assert "--tie-all-weights" in err and "not a pair saved" in err
 
 
+@pytest.mark.slow
 def test_pretrain_with_all_weights_tied(tmp_path, capsys):
     tiny = [
         "--log-every", "2", "--batch-size", "4", "--hidden-dim", "32",
