@@ -400,19 +400,17 @@ def pretrain(args, run, fallback_texts=None):
         f"\n== Pre-training (replaced token detection): {steps} steps x "
         f"{args.pretrain_batch_size} sequences of {length} tokens"
     )
-    if pretrainer.tie_all_weights:
-        sizes = (
-            f"discriminator {pretrainer.discriminator.count_params():,} "
-            "parameters; the generator is the same network plus a masked-LM "
-            "head (all weights tied)"
-        )
-    else:
-        sizes = (
-            f"discriminator {pretrainer.discriminator.count_params():,} "
-            f"parameters, generator {pretrainer.generator.count_params():,} "
-            "(embeddings shared)"
-        )
-    say(f"   corpus: {corpus} ({len(files)} files); {sizes}")
+    generator = (
+        "the generator is the same network plus a masked-LM head (all "
+        "weights tied)"
+        if pretrainer.tie_all_weights
+        else f"generator {pretrainer.generator.count_params():,} (embeddings "
+        "shared)"
+    )
+    say(
+        f"   corpus: {corpus} ({len(files)} files); discriminator "
+        f"{pretrainer.discriminator.count_params():,} parameters, {generator}"
+    )
     pretrainer.compile(
         learning_rate=args.pretrain_learning_rate,
         num_train_steps=steps,
