@@ -656,16 +656,11 @@ def _retied_generator(generator, backbone):
     """`generator`'s head on `backbone`: a tied pair's saved generator is a
     copy of the discriminator's backbone plus this head."""
     tied = ElectraMaskedLM(backbone, preprocessor=generator.preprocessor)
-    source = generator.masked_lm_head
-    target = tied.masked_lm_head
-    table = (source.token_embedding.embeddings, target.token_embedding.embeddings)
-    pairs = [
-        (a, b)
-        for a, b in zip(source.weights, target.weights)
-        if a is not table[0] and b is not table[1]
-    ]
-    for a, b in pairs:
-        b.assign(a)
+    head = tied.masked_lm_head
+    for source, target in zip(generator.masked_lm_head.weights, head.weights):
+        # The word table is the backbone's, already loaded.
+        if target is not head.token_embedding.embeddings:
+            target.assign(source)
     return tied
 
 
