@@ -5,18 +5,43 @@ weights and `save_pretrained` to temporary directories, which our
 `from_preset` then loads.
 """
 
+import gzip
+import hashlib
 import os
+import tempfile
 
 import numpy as np
 import pytest
 
-SHARED_DATA = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "..",
-    "shared",
-    "data",
-)
-VOCAB_PATH = os.path.join(SHARED_DATA, "vocab", "uncased_vocab.txt")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The tests' own data (see tests/data/README.md); never `../shared`, which a
+# user's clone does not have.
+TEST_DATA = os.path.join(REPO, "tests", "data")
+
+
+def _uncased_vocab_file():
+    """BERT's uncased vocabulary as a plain text file.
+
+    The package bundles it gzipped (`keras_electra/data/uncased_vocab.txt.gz`);
+    tokenizers want a plain file, so it is unpacked once into the temporary
+    directory (atomically: test workers in other processes may race).
+    """
+    source = os.path.join(REPO, "keras_electra", "data", "uncased_vocab.txt.gz")
+    with gzip.open(source, "rb") as f:
+        content = f.read()
+    digest = hashlib.md5(content).hexdigest()
+    target = os.path.join(
+        tempfile.gettempdir(), f"keras_electra_tests_uncased_vocab_{digest}.txt"
+    )
+    if not os.path.exists(target):
+        fd, partial = tempfile.mkstemp(dir=os.path.dirname(target))
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(partial, target)
+    return target
+
+
+VOCAB_PATH = _uncased_vocab_file()
 TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [
     "the", "quick", "brown", "fox", "jumped", "over", "lazy", "dog", ".",
     "a", "cat", "sat", "on", "mat", "##s", "##ed", ",", "is", "was", "and",

@@ -3,6 +3,7 @@
 import collections
 import json
 
+from keras_electra.data import open_text
 from keras_electra.models.electra_tokenizer import ELECTRA_SPECIAL_TOKENS
 
 
@@ -10,10 +11,11 @@ def read_conll(path, word_column=0, tag_column=-1):
     """Sentences of a CoNLL file: a list of `(words, tags)` pairs.
 
     One token per line (columns separated by whitespace), an empty line
-    after each sentence; `-DOCSTART-` lines are skipped.
+    after each sentence; `-DOCSTART-` lines are skipped. `.gz` files are
+    read decompressed.
     """
     sentences, words, tags = [], [], []
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         for number, line in enumerate(f, 1):
             fields = line.split()
             if not fields:

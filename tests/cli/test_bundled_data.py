@@ -1,22 +1,29 @@
 """The bundled quick-start data: an honest split, as documented."""
 
 import collections
+import gzip
+import hashlib
 import os
+import re
 
 from keras_electra import data
 
-SHARED = os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "data", "corpus",
-    "gutenberg",
-)
+PROVENANCE = os.path.join(os.path.dirname(data.__file__), "PROVENANCE.md")
 
 
-def test_bundled_novels_are_the_shared_corpus_files():
-    for _, stem in data.NOVELS:
-        with open(os.path.join(SHARED, stem + ".txt"), encoding="utf-8") as f:
-            original = f.read()
-        with data.open_text(data.path(stem + ".txt.gz")) as f:
-            assert f.read() == original, stem
+def test_bundled_files_are_the_documented_sources():
+    """Each bundled file unpacks to the source whose md5 PROVENANCE.md gives."""
+    with open(PROVENANCE, encoding="utf-8") as f:
+        documented = dict(
+            re.findall(r"^\| `([^`]+\.gz)` \| `[^`]+` \(md5 `([0-9a-f]{32})`\)",
+                       f.read(), flags=re.MULTILINE)
+        )
+    names = [stem + ".txt.gz" for _, stem in data.NOVELS]
+    names.append(data.VOCABULARY_FILE)
+    assert sorted(documented) == sorted(names)
+    for name in names:
+        with gzip.open(data.path(name), "rb") as f:
+            assert hashlib.md5(f.read()).hexdigest() == documented[name], name
     vocabulary = data.vocabulary()
     assert len(vocabulary) == 30522
     assert vocabulary[100:104] == ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -15,10 +15,10 @@ from keras_electra.finetuning.squad import exact_match_score
 from keras_electra.finetuning.squad import f1_score
 from keras_electra.finetuning.squad import normalize_answer
 from keras_electra.finetuning.wordpiece_offsets import WordPieceOffsetTokenizer
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from tests.conftest import VOCAB_PATH
 
-SQUAD_SAMPLE = os.path.join(SHARED_DATA, "qa", "squad_sample.json")
+SQUAD_SAMPLE = os.path.join(TEST_DATA, "qa", "squad_sample.json")
 
 
 def load_sample():

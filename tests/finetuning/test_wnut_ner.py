@@ -1,6 +1,6 @@
 """End to end: a tiny random ELECTRA learns WNUT-16 NER above chance.
 
-WNUT-16 (tweets, BIO tags, 10 entity types) from ../shared/data. A 2-layer,
+WNUT-16 (tweets, BIO tags, 10 entity types) from tests/data. A 2-layer,
 hidden-64 model trained from scratch for 3 epochs on 2,094 tweets reaches
 an entity F1 of about 0.13-0.17 on 300 held-out tweets (measured on all
 three backends); chance (random tags drawn from the training tag
@@ -23,9 +23,9 @@ from keras_electra.finetuning import create_optimizer
 from keras_electra.finetuning import entity_scores
 from keras_electra.finetuning import read_conll
 from keras_electra.finetuning import vocabulary_from_words
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
-WNUT = os.path.join(SHARED_DATA, "ner", "wnut16_train.conll")
+WNUT = os.path.join(TEST_DATA, "ner", "wnut16_train.conll.gz")
 # Entity words weigh this much more than "O" words in the loss: with 95 %
 # "O" a tiny model otherwise sits on "all O" for several epochs.
 ENTITY_WEIGHT = 5.0

@@ -1,7 +1,7 @@
 """ElectraTokenizer against transformers' ElectraTokenizerFast.
 
-The real uncased vocabulary (30,522 tokens) and every line of the shared
-Wikipedia corpus, through both of keras-hub's paths: eager Python and the
+The real uncased vocabulary (30,522 tokens) and every line of the
+Wikipedia corpus in tests/data, through both of keras-hub's paths: eager Python and the
 TensorFlow graph (tf.data / tf.function, what training and export use).
 """
 
@@ -12,11 +12,12 @@ import pytest
 import tensorflow as tf
 
 from keras_electra import ElectraTokenizer
-from tests.conftest import SHARED_DATA
+from keras_electra.data import open_text
+from tests.conftest import TEST_DATA
 from tests.conftest import TINY_VOCAB
 from tests.conftest import VOCAB_PATH
 
-WIKIPEDIA = os.path.join(SHARED_DATA, "corpus", "wikipedia.txt")
+WIKIPEDIA = os.path.join(TEST_DATA, "corpus", "wikipedia.txt.gz")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def ours():
 
 @pytest.fixture(scope="module")
 def wikipedia_lines():
-    with open(WIKIPEDIA, encoding="utf-8") as f:
+    with open_text(WIKIPEDIA) as f:
         lines = f.read().split("\n")
     assert len(lines) > 5000
     return lines

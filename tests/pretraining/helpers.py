@@ -5,10 +5,10 @@ import os
 import numpy as np
 
 import keras_electra
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from tests.conftest import TINY_VOCAB
 
-CORPUS = os.path.join(SHARED_DATA, "corpus")
+CORPUS = os.path.join(TEST_DATA, "corpus")
 # TINY_VOCAB's special tokens.
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 
