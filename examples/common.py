@@ -1,5 +1,10 @@
 """Shared pieces of the fine-tuning examples (data paths, model, optimizer).
 
+The examples read only what is in the repository: the data sets under
+`tests/data/` (provenance in `tests/data/README.md`) and the package's
+bundled data (`keras_electra.data`: four public-domain novels, from which
+`author_task()` builds a labelled task, and BERT's uncased vocabulary).
+
 By default the examples train a tiny randomly initialised ELECTRA (there
 are no pre-trained weights offline) so that they finish in a couple of
 minutes on a laptop CPU; `--preset` fine-tunes a real checkpoint instead
@@ -12,13 +17,15 @@ import os
 import keras
 
 import keras_electra
+import keras_electra.data
 from keras_electra.finetuning import create_optimizer
 
-SHARED_DATA = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                 "shared", "data")
+# The repository's example data sets (`.gz` files: read with
+# `keras_electra.data.open_text`, or `read_conll`/`read_documents`).
+TEST_DATA = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                 "data")
 )
-VOCAB_PATH = os.path.join(SHARED_DATA, "vocab", "uncased_vocab.txt")
 
 
 def add_common_arguments(parser, epochs, sequence_length, learning_rate):
@@ -42,10 +49,13 @@ def add_common_arguments(parser, epochs, sequence_length, learning_rate):
 
 
 def uncased_tokenizer():
-    """BERT's uncased WordPiece vocabulary (the one ELECTRA uses)."""
-    with open(VOCAB_PATH, encoding="utf-8") as f:
-        vocabulary = [line.rstrip("\n") for line in f]
-    return keras_electra.ElectraTokenizer(vocabulary=vocabulary)
+    """BERT's uncased WordPiece vocabulary (the one ELECTRA uses).
+
+    The copy bundled with the package (`keras_electra.data.vocabulary()`).
+    """
+    return keras_electra.ElectraTokenizer(
+        vocabulary=keras_electra.data.vocabulary()
+    )
 
 
 def tiny_backbone(vocabulary_size, sequence_length, hidden_dim=64):

@@ -1,19 +1,21 @@
 """Fine-tune `ElectraMultipleChoice` and report accuracy.
 
 There is no multiple-choice data set offline, so this example builds one
-from the BBC news articles in ../shared/data/classification/bbc_news.tsv.gz:
-the prompt is the start of an article and the choices are four topic names
-(the right one and three others, in random order); the model scores each
-(prompt, choice) pair and must pick the article's topic. Train and test
-questions come from the data set's own train/test split.
+from the author task bundled with the package (`keras_electra.data.
+author_task`: passages of four public-domain novels, one per author): the
+prompt is a passage (its first `--prompt-words` words) and the choices are
+the four authors with their novels ("Jane Austen, Pride and Prejudice",
+...) in random order; the model scores each (prompt, choice) pair and must
+pick the passage's author. Train and test questions come from the task's
+own split (test passages from held-out chapters).
 
     python examples/finetune_multiple_choice.py
+    python examples/finetune_multiple_choice.py --epochs 1 \\
+        --train-per-class 16 --test-per-class 8       # a quick smoke run
     python examples/finetune_multiple_choice.py --preset electra_small_discriminator_en
 """
 
 import argparse
-import csv
-import gzip
 import os
 import random
 import sys
@@ -26,29 +28,35 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 import keras_electra  # noqa: E402
+import keras_electra.data  # noqa: E402
 
-BBC = os.path.join(common.SHARED_DATA, "classification", "bbc_news.tsv.gz")
-TOPICS = {
-    "business": "business and economy",
-    "entertainment": "entertainment and film",
-    "politics": "politics and government",
-    "sport": "sport",
-    "tech": "technology",
+# The choice text of each author-task label.
+AUTHORS = {
+    "austen": "Jane Austen, Pride and Prejudice",
+    "dickens": "Charles Dickens, Great Expectations",
+    "verne": "Jules Verne, Twenty Thousand Leagues Under the Sea",
+    "wells": "H. G. Wells, The War of the Worlds",
 }
 
 
-def load_questions(rng, prompt_words, num_choices):
-    splits = {"train": [], "test": []}
-    with gzip.open(BBC, "rt", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            prompt = " ".join(row["text"].split()[:prompt_words])
-            topic = next(t for t in TOPICS if row["label"].startswith(t))
-            others = rng.sample([t for t in TOPICS if t != topic],
+def load_questions(rng, prompt_words, num_choices, train_per_class,
+                   test_per_class):
+    task = keras_electra.data.author_task(
+        train_per_class=train_per_class, test_per_class=test_per_class
+    )
+    names = task["label_names"]
+    splits = {}
+    for split in ("train", "test"):
+        splits[split] = []
+        for text, label in task[split]:
+            prompt = " ".join(text.split()[:prompt_words])
+            author = names[label]
+            others = rng.sample([a for a in names if a != author],
                                 num_choices - 1)
-            choices = others + [topic]
+            choices = others + [author]
             rng.shuffle(choices)
-            splits[row["split"]].append(
-                (prompt, [TOPICS[c] for c in choices], choices.index(topic))
+            splits[split].append(
+                (prompt, [AUTHORS[c] for c in choices], choices.index(author))
             )
     return splits["train"], splits["test"]
 
@@ -58,13 +66,26 @@ def main():
     parser.add_argument("--prompt-words", type=int, default=40)
     parser.add_argument("--num-choices", type=int, default=4)
     parser.add_argument("--max-train", type=int, default=2000)
+    parser.add_argument(
+        "--train-per-class", type=int, default=500,
+        help="Training passages per author (at most 995).",
+    )
+    parser.add_argument(
+        "--test-per-class", type=int, default=100,
+        help="Test passages per author (at most 238).",
+    )
     common.add_common_arguments(
         parser, epochs=3, sequence_length=64, learning_rate=2e-3
     )
     args = parser.parse_args()
     common.set_seed(args.seed)
     rng = random.Random(args.seed)
-    train, test = load_questions(rng, args.prompt_words, args.num_choices)
+    if not 2 <= args.num_choices <= len(AUTHORS):
+        parser.error(f"--num-choices must be in 2..{len(AUTHORS)}")
+    train, test = load_questions(
+        rng, args.prompt_words, args.num_choices, args.train_per_class,
+        args.test_per_class,
+    )
     rng.shuffle(train)
     train = train[: args.max_train]
 
@@ -99,7 +120,7 @@ def main():
         (np.asarray(logits).argmax(-1) == np.array([q[2] for q in test])).mean()
     )
     print(
-        f"BBC topic multiple choice ({args.num_choices} choices): test "
+        f"Author multiple choice ({args.num_choices} choices): test "
         f"accuracy {accuracy:.4f} on {len(test)} questions (chance "
         f"{1 / args.num_choices:.2f}); {time.time() - start:.0f} s"
     )

@@ -1,8 +1,8 @@
 """Fine-tune `ElectraTokenClassifier` on WNUT-16 NER and report entity F1.
 
-Data: ../shared/data/ner/wnut16_train.conll (tweets, BIO tags, 10 entity
-types). The last 300 tweets are held out for evaluation (entity-level
-precision/recall/F1, conlleval/seqeval rules).
+Data: tests/data/ner/wnut16_train.conll.gz (the WNUT-16 training tweets,
+BIO tags, 10 entity types). The last 300 tweets are held out for
+evaluation (entity-level precision/recall/F1, conlleval/seqeval rules).
 
 The tiny default model uses a cased vocabulary of the training words (plus
 characters), since capitalisation matters for NER; entity words weigh 5x in
@@ -11,6 +11,8 @@ the "everything is O" stage quickly. With `--preset`, the checkpoint's own
 tokenizer and Google's recipe are used.
 
     python examples/finetune_ner.py
+    python examples/finetune_ner.py --epochs 1 --max-train 300 \\
+        --test-size 100                                 # a quick smoke run
     python examples/finetune_ner.py --preset electra_small_discriminator_en --epochs 3
 """
 
@@ -30,13 +32,17 @@ import keras_electra  # noqa: E402
 from keras_electra.finetuning import read_conll  # noqa: E402
 from keras_electra.finetuning import vocabulary_from_words  # noqa: E402
 
-WNUT = os.path.join(common.SHARED_DATA, "ner", "wnut16_train.conll")
+WNUT = os.path.join(common.TEST_DATA, "ner", "wnut16_train.conll.gz")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entity-weight", type=float, default=5.0)
     parser.add_argument("--test-size", type=int, default=300)
+    parser.add_argument(
+        "--max-train", type=int, default=None,
+        help="Train on the first N training tweets only (default: all).",
+    )
     common.add_common_arguments(
         parser, epochs=4, sequence_length=48, learning_rate=2e-3
     )
@@ -45,6 +51,7 @@ def main():
 
     sentences = read_conll(WNUT)
     train, test = sentences[: -args.test_size], sentences[-args.test_size :]
+    train = train[: args.max_train]
     labels = sorted({t for _, tags in sentences for t in tags},
                     key=lambda t: (t != "O", t))
     label_ids = {t: i for i, t in enumerate(labels)}

@@ -1,9 +1,9 @@
 """Fine-tune `ElectraQuestionAnswerer` (SQuAD-style spans) and report EM/F1.
 
-There is no SQuAD training set offline (../shared/data/qa/squad_sample.json
+There is no SQuAD training set offline (tests/data/qa/squad_sample.json
 holds 5 questions, for format checks only), so by default this example
 builds cloze-style reading-comprehension questions from the Wikipedia
-paragraphs in ../shared/data/corpus/wikipedia.txt: a sentence of the
+paragraphs in tests/data/corpus/wikipedia.txt.gz: a sentence of the
 paragraph with one word replaced by "what" is the question, the word (at
 its character offset) is the answer. Train and evaluation questions come
 from different articles. Scores use the official SQuAD v1.1 formulas; the
@@ -13,6 +13,7 @@ With `--squad-train FILE [--squad-dev FILE]` it trains on real SQuAD JSON
 (v1.1, or v2.0 with `--version-2`) instead.
 
     python examples/finetune_qa.py
+    python examples/finetune_qa.py --epochs 1 --max-train 300   # smoke run
     python examples/finetune_qa.py --preset electra_small_discriminator_en \\
         --squad-train train-v1.1.json --squad-dev dev-v1.1.json
 """
@@ -34,8 +35,8 @@ from keras_electra.finetuning import read_squad  # noqa: E402
 from keras_electra.finetuning import squad_v1_scores  # noqa: E402
 from keras_electra.finetuning import squad_v2_scores  # noqa: E402
 
-WIKIPEDIA = os.path.join(common.SHARED_DATA, "corpus", "wikipedia.txt")
-SQUAD_SAMPLE = os.path.join(common.SHARED_DATA, "qa", "squad_sample.json")
+WIKIPEDIA = os.path.join(common.TEST_DATA, "corpus", "wikipedia.txt.gz")
+SQUAD_SAMPLE = os.path.join(common.TEST_DATA, "qa", "squad_sample.json")
 # Answers: years and capitalised names, asked as "what year" / "what".
 WORD = re.compile(r"\b(1[0-9]{3}|20[0-9]{2}|[A-Z][a-z]{3,})\b")
 
