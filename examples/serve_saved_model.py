@@ -5,19 +5,21 @@ Runs on any Keras backend and needs no network:
     KERAS_BACKEND=torch python examples/serve_saved_model.py
 
 1. Fine-tunes a tiny, randomly initialised ELECTRA sentiment classifier on
-   the 200 movie-review sentences of `shared/data/classification/
-   polarity.tsv` with the BERT uncased vocabulary (a real model would
+   the 200 movie-review sentences of `tests/data/classification/
+   polarity.tsv` with the BERT uncased vocabulary bundled with the package
+   (`keras_electra.data.vocabulary()`; a real model would
    start from `ElectraClassifier.from_preset(
    "electra_small_discriminator_en", num_classes=2)`).
-2. Exports it with `keras_electra.export` as a TensorFlow SavedModel whose
+2. Exports it with `classifier.export(path)` as a TensorFlow SavedModel whose
    `serving_default` signature takes raw strings (from JAX or PyTorch the
    exporter rebuilds the model under TensorFlow in a subprocess).
 3. Reloads the SavedModel with plain TensorFlow (no Keras model code) and
    serves predictions from it, checking them against `predict`.
 4. Prints the TensorFlow Serving REST request for the same sentences.
 
-Options: `--data`, `--vocab`, `--output` (default: a temporary directory),
-`--epochs`.
+Options: `--data`, `--vocab` (a vocabulary file instead of the bundled one),
+`--output` (default: a temporary directory), `--epochs` (`--epochs 1` for a
+quick smoke run).
 """
 
 import argparse
@@ -29,15 +31,16 @@ import keras
 import numpy as np
 
 import keras_electra
+import keras_electra.data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "shared", "data")
+TEST_DATA = os.path.join(HERE, "..", "tests", "data")
 LABELS = ["negative", "positive"]
 
 
 def read_polarity(path):
     texts, labels = [], []
-    with open(path, encoding="utf-8") as f:
+    with keras_electra.data.open_text(path) as f:
         next(f)  # header: label<TAB>text
         for line in f:
             label, text = line.rstrip("\n").split("\t", 1)
@@ -46,8 +49,9 @@ def read_polarity(path):
     return texts, np.array(labels, "int32")
 
 
-def build_classifier(vocab_path, sequence_length=48):
-    tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocab_path)
+def build_classifier(vocabulary, sequence_length=48):
+    """`vocabulary`: a list of tokens or the path of a vocabulary file."""
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     backbone = keras_electra.ElectraBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
         num_layers=2,
@@ -88,10 +92,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--data",
-        default=os.path.join(SHARED, "classification", "polarity.tsv"),
+        default=os.path.join(TEST_DATA, "classification", "polarity.tsv"),
     )
     parser.add_argument(
-        "--vocab", default=os.path.join(SHARED, "vocab", "uncased_vocab.txt")
+        "--vocab",
+        default=None,
+        help="A WordPiece vocabulary file (default: the bundled uncased one).",
     )
     parser.add_argument("--output", default=None)
     parser.add_argument("--epochs", type=int, default=10)
@@ -102,16 +108,16 @@ def main():
     # The file is sorted by label; mix it (list inputs are not reshuffled).
     order = np.random.default_rng(0).permutation(len(texts))
     texts, labels = [texts[i] for i in order], labels[order]
-    classifier = build_classifier(args.vocab)
+    classifier = build_classifier(
+        args.vocab or keras_electra.data.vocabulary()
+    )
     print(f"Fine-tuning on {len(texts)} sentences ({keras.backend.backend()})")
     classifier.fit(texts, labels, batch_size=16, epochs=args.epochs, verbose=2)
 
     output = args.output or tempfile.mkdtemp(prefix="electra_serving_")
     # TF Serving layout: <model_base_path>/<version>/saved_model.pb
     path = os.path.join(output, "sentiment", "1")
-    keras_electra.export(
-        classifier, path, label_names=LABELS, overwrite=True
-    )
+    classifier.export(path, label_names=LABELS, overwrite=True)
     print(f"Exported the SavedModel to {path}")
 
     sentences = [

@@ -1,26 +1,19 @@
 """Serving exports: TensorFlow SavedModels (and ONNX) from any backend.
 
-This package is callable: `keras_electra.export(task, path, ...)` is
-`keras_electra.export.saved_model.export`. `export_many` exports several
-tasks at once; `export_onnx` writes the token-id graph as ONNX.
+The usual entry point is the task's own method, `task.export(path)` (see
+`keras_electra.models.electra_task_export`), which calls
+`export_saved_model(task, path)`: a SavedModel taking raw strings, served
+with TensorFlow alone. `export_many` exports several tasks at once (one
+TensorFlow subprocess from JAX or PyTorch); `export_onnx` writes the
+token-id graph as ONNX.
+
+`keras_electra.export` is a plain package (it used to be made callable);
+`keras_electra.export_saved_model(task, path)` is the top-level function.
 """
 
-import sys
-import types
-
 from keras_electra.export.onnx import export_onnx
-from keras_electra.export.saved_model import export
+from keras_electra.export.saved_model import export  # old name, kept
 from keras_electra.export.saved_model import export_many
+from keras_electra.export.saved_model import export_saved_model
 
-
-class _CallableModule(types.ModuleType):
-    """Makes `keras_electra.export(task, path)` call `export` while
-    `keras_electra.export` stays this package (its submodules import)."""
-
-    def __call__(self, task, path, **kwargs):
-        return export(task, path, **kwargs)
-
-    __call__.__doc__ = export.__doc__
-
-
-sys.modules[__name__].__class__ = _CallableModule
+__all__ = ["export_many", "export_onnx", "export_saved_model"]

@@ -1,16 +1,20 @@
 """Export ELECTRA tasks as TensorFlow SavedModels for serving.
 
-`export(task, path)` writes a SavedModel that TensorFlow Serving (or any
-SavedModel consumer) loads without Keras or keras_electra, only TensorFlow
-and TF Text's ops. Its signatures:
+`task.export(path)` (every keras_electra task, see
+`keras_electra.models.electra_task_export`) and `export_saved_model(task,
+path)` write a SavedModel that TensorFlow Serving (or any SavedModel
+consumer) loads without Keras or keras_electra, only TensorFlow and TF
+Text's ops. Its signatures:
 
 - `serving_default`: raw UTF-8 strings in (`tf.string`, shape `[None]`;
-  two inputs for sentence pairs and question answering), tokenized and
-  packed inside the graph as the task's preprocessor does, task outputs
-  out (see `keras_electra.export.serving_heads`).
+  two inputs for sentence pairs and question answering; a prompt and
+  `[None, None]` choices for multiple choice), tokenized and packed inside
+  the graph as the task's preprocessor does, task outputs out (see
+  `keras_electra.export.serving_heads`).
 - `token_ids` (int32) and `token_ids_int64`: `token_ids`, `segment_ids`
-  and `padding_mask`, `[batch, seq]` with any batch size and any sequence
-  length up to the backbone's `max_sequence_length`.
+  and `padding_mask`, `[batch, seq]` (`[batch, choices, seq]` for multiple
+  choice) with any batch size and any sequence length up to the backbone's
+  `max_sequence_length`.
 
 How the graph is built, whatever the task's backend: the serving graph is
 always traced by Keras' TensorFlow backend. A task living under TensorFlow
@@ -43,7 +47,7 @@ TOKEN_IDS_INT64_SIGNATURE = "token_ids_int64"
 FEATURE_NAMES = ("token_ids", "segment_ids", "padding_mask")
 
 
-def export(
+def export_saved_model(
     task,
     path,
     *,
@@ -56,14 +60,16 @@ def export(
 ):
     """Write `task` as a TensorFlow SavedModel with string-in signatures.
 
-    Works from any Keras backend (see the module docstring for how). The
-    task needs its preprocessor: its tokenizer and packing are built into
-    the graph.
+    What `task.export(path, **options)` does (its default
+    `format="serving"`). Works from any Keras backend (see the module
+    docstring for how). The task needs its preprocessor: its tokenizer and
+    packing are built into the graph.
 
     Args:
         task: an exportable keras_electra task (`ElectraClassifier`,
             `ElectraTokenClassifier`, `ElectraQuestionAnswerer`,
-            `ElectraDiscriminator`, `ElectraMaskedLM`) with a preprocessor.
+            `ElectraMultipleChoice`, `ElectraDiscriminator`,
+            `ElectraMaskedLM`) with a preprocessor.
         path: the SavedModel directory to write. For TensorFlow Serving use
             `<model_base_path>/<version>`, e.g. `models/electra/1`.
         pairs: bool or `None`. Whether `serving_default` takes sentence
@@ -71,8 +77,10 @@ def export(
             the task's default: pairs (`question`, `context`) for question
             answering, single texts otherwise.
         label_names: list of strings or `None`. Names of the classes or tags
-            returned in the `label`/`tags` outputs. Defaults to the task's
-            `label_names` if it has them, else the ids as strings.
+            returned in the `label`/`tags` outputs (`ElectraClassifier`,
+            `ElectraTokenClassifier`; other tasks take none). `None` uses
+            the task's `label_names` attribute if set, else the ids as
+            strings.
         top_k: int. How many predictions the masked LM returns per `[MASK]`.
         max_answer_length: int. Longest answer span, in tokens (question
             answering).
@@ -85,7 +93,9 @@ def export(
 
     Example:
     ```python
-    keras_electra.export(classifier, "models/sentiment/1")
+    classifier.export("models/sentiment/1")
+    # the same:
+    keras_electra.export_saved_model(classifier, "models/sentiment/1")
 
     # Anywhere, without Keras or keras_electra:
     import tensorflow as tf
@@ -106,8 +116,14 @@ def export(
     )[0]
 
 
+# The name this function had when `keras_electra.export` was a callable
+# module: `from keras_electra.export import export` keeps working.
+export = export_saved_model
+
+
 def export_many(exports, **options):
-    """`export` several tasks; from JAX or PyTorch, in one TF subprocess.
+    """`export_saved_model` several tasks; from JAX or PyTorch, in one
+    TensorFlow subprocess.
 
     Exporting from a non-TensorFlow backend starts a TensorFlow process;
     this pays that start-up once for all tasks (e.g. the generator and the
@@ -115,8 +131,9 @@ def export_many(exports, **options):
 
     Args:
         exports: a list of `(task, path)` or `(task, path, options)` where
-            `options` is a dict of `export` keyword arguments for that task.
-        **options: `export` keyword arguments for all tasks.
+            `options` is a dict of `export_saved_model` keyword arguments
+            for that task.
+        **options: `export_saved_model` keyword arguments for all tasks.
 
     Returns:
         The list of absolute paths written.
@@ -176,7 +193,8 @@ def _check_export_args(
     if pairs is not None and not isinstance(pairs, bool):
         raise ValueError(f"`pairs` must be a bool or None. Received: {pairs!r}")
     # Raises for tasks that cannot be served, or not with these `pairs`.
-    serving_head_class(task).string_inputs(pairs)
+    head_class = serving_head_class(task)
+    head_class.string_inputs(pairs)
     preprocessor = getattr(task, "preprocessor", None)
     if preprocessor is None or getattr(preprocessor, "tokenizer", None) is None:
         raise ValueError(
@@ -192,6 +210,17 @@ def _check_export_args(
             raise ValueError(
                 f"`{name}` must be a positive int. Received: {value!r}"
             )
+    if label_names is not None and not head_class.uses_label_names:
+        raise ValueError(
+            f"A {type(task).__name__} export takes no `label_names` (only "
+            "classifiers and token classifiers name their labels). "
+            f"Received: {label_names!r}"
+        )
+    if label_names is None and head_class.uses_label_names:
+        # The task's own names (set in the task's constructor, or by hand).
+        # Resolved here, in the caller's process: the TensorFlow subprocess
+        # rebuilds the task from its config, which may not hold them.
+        label_names = getattr(task, "label_names", None) or None
     if label_names is not None:
         if isinstance(label_names, str) or not all(
             isinstance(n, str) for n in label_names
@@ -275,7 +304,7 @@ def write_saved_model(task, path, options):
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(
             "`write_saved_model` runs under the TensorFlow backend; use "
-            "`keras_electra.export`, which handles other backends."
+            "`task.export(path)`, which handles other backends."
         )
     head = serving_head_class(task)(task, options)
     string_names = head.string_inputs(options.get("pairs"))
@@ -284,11 +313,13 @@ def write_saved_model(task, path, options):
 
     # The Keras model is traced once, as one function that every signature
     # calls (int32 inputs, dynamic batch and sequence length).
+    # `[batch, seq]`, or `[batch, choices, seq]` for multiple choice.
+    feature_shape = [None] * head.feature_rank
     model_fn = tf.function(
         lambda inputs: task(inputs, training=False), autograph=False
     ).get_concrete_function(
         {
-            name: tf.TensorSpec([None, None], tf.int32, name=name)
+            name: tf.TensorSpec(feature_shape, tf.int32, name=name)
             for name in model_input_names
         }
     )
@@ -309,7 +340,7 @@ def write_saved_model(task, path, options):
     serve_strings = tf.function(
         serve_strings,
         input_signature=[
-            tf.TensorSpec([None], tf.string, name=name)
+            tf.TensorSpec([None] * head.string_rank(name), tf.string, name=name)
             for name in string_names
         ],
         autograph=False,
@@ -328,7 +359,7 @@ def write_saved_model(task, path, options):
                 message="token_ids and padding_mask must have the same shape",
             ),
             tf.debugging.assert_less_equal(
-                tf.shape(token_ids)[1],
+                tf.shape(token_ids)[-1],
                 max_length,
                 message=(
                     "the sequence length exceeds the model's "
@@ -345,7 +376,7 @@ def write_saved_model(task, path, options):
         return run_task(features)
 
     def token_id_specs(dtype):
-        return [tf.TensorSpec([None, None], dtype, name=n) for n in FEATURE_NAMES]
+        return [tf.TensorSpec(feature_shape, dtype, name=n) for n in FEATURE_NAMES]
 
     serve_ids = tf.function(serve_token_ids, autograph=False)
     signatures = {
@@ -422,8 +453,11 @@ def write_in_tensorflow_subprocess(jobs, targets, writer):
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH")) if p
         )
+        # `-P`: no current directory on `sys.path`, whose files could
+        # shadow the package named by PYTHONPATH above.
+        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
         result = subprocess.run(
-            [sys.executable, "-c", _SUBPROCESS_CODE, spec_path],
+            [sys.executable, *safe_path, "-c", _SUBPROCESS_CODE, spec_path],
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,

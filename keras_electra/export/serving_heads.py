@@ -50,12 +50,14 @@ def register_serving_head(task_class_name):
 
 
 def serving_head_class(task):
-    """The `ServingHead` class registered for `task`, or a clear error."""
-    for cls in type(task).__mro__:
+    """The `ServingHead` class registered for `task` (a task or a task
+    class), or a clear error."""
+    task_class = task if isinstance(task, type) else type(task)
+    for cls in task_class.__mro__:
         if cls.__name__ in _HEADS:
             return _HEADS[cls.__name__]
     raise ValueError(
-        f"Cannot export a {type(task).__name__}: no serving head is "
+        f"Cannot export a {task_class.__name__}: no serving head is "
         f"registered for it. Exportable tasks: {', '.join(sorted(_HEADS))}. "
         "Register one with "
         "`keras_electra.export.serving_heads.register_serving_head`."
@@ -81,6 +83,10 @@ class ServingHead:
     # Whether raw-string serving takes one text or a pair by default.
     pairs_default = False
     supports_pairs = True
+    # Whether the outputs name labels (`label_names` export option).
+    uses_label_names = False
+    # Rank of the model's int inputs: `[batch, seq]`.
+    feature_rank = 2
 
     def __init__(self, task, options):
         self.task = task
@@ -118,6 +124,10 @@ class ServingHead:
                 "supported."
             )
         return cls.pair_inputs if pairs else cls.text_inputs
+
+    def string_rank(self, name):
+        """Rank of the string input `name` (`[batch]` by default)."""
+        return 1
 
     def pack(self, texts):
         """Tokenize and pack a tuple of string tensors `[batch]`, as the
@@ -245,6 +255,8 @@ class ClassifierServingHead(ServingHead):
     already; any other activation's outputs are returned as `outputs`.
     """
 
+    uses_label_names = True
+
     def outputs(self, outputs, features):
         head = self.task.classification_head
         if head.num_classes == 1:
@@ -282,6 +294,7 @@ class TokenClassifierServingHead(ServingHead):
     """
 
     supports_pairs = False
+    uses_label_names = True
 
     def __init__(self, task, options):
         super().__init__(task, options)
@@ -353,6 +366,76 @@ class TokenClassifierServingHead(ServingHead):
             }
         )
         return result
+
+
+@register_serving_head("ElectraMultipleChoice")
+class MultipleChoiceServingHead(ServingHead):
+    """Multiple choice: which of a prompt's choices is right.
+
+    `serving_default` takes `prompt` (`[batch]` strings) and `choices`
+    (`[batch, num_choices]` strings, at least one choice per prompt); each
+    `(prompt, choice)` pair is packed as the task's preprocessor does,
+    `[CLS] prompt [SEP] choice [SEP]`. Outputs `logits` and
+    `probabilities` (softmax over the choices) `[batch, num_choices]`,
+    `label_id` (the best choice's index), `label` (its text; the index as
+    a string in the token-id signatures, which have no text) and `score`
+    (its probability). The token-id signatures take `[batch, num_choices,
+    seq]` features.
+    """
+
+    text_inputs = ("prompt", "choices")
+    pair_inputs = ("prompt", "choices")
+    pairs_default = True
+    feature_rank = 3
+
+    @classmethod
+    def string_inputs(cls, pairs):
+        if pairs is False:
+            raise ValueError(
+                "Multiple choice takes (prompt, choices); `pairs=False` is "
+                "not supported."
+            )
+        return cls.pair_inputs
+
+    def string_rank(self, name):
+        return 2 if name == "choices" else 1
+
+    def pack(self, texts):
+        prompts, choices = texts
+        batch = tf.shape(choices)[0]
+        num_choices = tf.shape(choices)[1]
+        flat_prompts = tf.reshape(
+            tf.repeat(prompts[:, None], num_choices, axis=1), [-1]
+        )
+        flat_choices = tf.reshape(choices, [-1])
+        token_ids, segment_ids = self.packer(
+            (self.tokenizer(flat_prompts), self.tokenizer(flat_choices))
+        )
+        shape = tf.stack([batch, num_choices, self.packer.sequence_length])
+        token_ids = tf.reshape(tf.cast(token_ids, tf.int32), shape)
+        return {
+            "token_ids": token_ids,
+            "segment_ids": tf.reshape(tf.cast(segment_ids, tf.int32), shape),
+            "padding_mask": tf.cast(
+                token_ids != self.tokenizer.pad_token_id, tf.int32
+            ),
+            "choices": choices,
+        }
+
+    def outputs(self, logits, features):
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        if "choices" in features:
+            label = tf.gather(features["choices"], label_id, batch_dims=1)
+        else:  # the token-id signatures
+            label = tf.strings.as_string(label_id)
+        return {
+            "logits": logits,
+            "probabilities": probabilities,
+            "label_id": label_id,
+            "label": label,
+            "score": tf.reduce_max(probabilities, axis=-1),
+        }
 
 
 def wordpiece_offsets(tokenizer, text):

@@ -1,16 +1,21 @@
 """SavedModel export: served in a Keras-free process, equal to `predict`.
 
 Every exportable task is built under the current Keras backend, exported
-(from JAX and PyTorch through the TensorFlow subprocess), and served by
-`serving_process.py` in one fresh process that cannot import Keras or
-keras_electra. Its outputs are compared with the task's own `predict` on
+(from JAX and PyTorch through the TensorFlow subprocess; the classifier
+with its own `task.export(path)`, the others together with `export_many`),
+and served by `serving_process.py` in one fresh process that cannot import
+Keras or keras_electra. Its outputs are compared with the task's own `predict` on
 the same inputs, tokenized by the task's preprocessor (keras-hub's Python
 WordPiece, independent of the in-graph TF Text one), and with NumPy
 formulas for the derived outputs (softmax, argmax, top-k, spans).
 """
 
+import importlib
+import inspect
 import os
 import pickle
+import pkgutil
+import re
 import subprocess
 import sys
 
@@ -20,7 +25,10 @@ import pytest
 from keras import ops
 
 import keras_electra
+import keras_electra.models
 from keras_electra.export.saved_model import export_many
+from keras_electra.export.serving_heads import serving_head_class
+from keras_electra.models.electra_task_export import ServingExportMixin
 from tests.conftest import TINY_VOCAB
 
 ATOL = 1e-5
@@ -67,6 +75,8 @@ CONTEXTS = [
 ]
 TAGS = ["O", "B-ANIMAL", "I-ANIMAL"]
 CLASSES = ["entailment", "neutral", "contradiction"]
+PROMPTS = QUESTIONS
+CHOICES = [[TEXTS[i], TEXTS[(i + 2) % 7], CONTEXTS[i]] for i in range(7)]
 
 
 def tiny_backbone(seed):
@@ -89,6 +99,11 @@ def build_tasks():
     text_preprocessor = keras_electra.ElectraTextClassifierPreprocessor(
         tokenizer, sequence_length=SEQUENCE_LENGTH
     )
+    # `task.export` serves the task's own label names by default.
+    classifier = keras_electra.ElectraClassifier(
+        tiny_backbone(3), num_classes=3, label_names=CLASSES,
+        preprocessor=text_preprocessor, dropout=0.0,
+    )
     return {
         "discriminator": (
             keras_electra.ElectraDiscriminator(
@@ -108,12 +123,20 @@ def build_tasks():
             {"text": MASKED_TEXTS},
         ),
         "classifier": (
-            keras_electra.ElectraClassifier(
-                tiny_backbone(3), num_classes=3,
-                preprocessor=text_preprocessor, dropout=0.0,
-            ),
-            {"pairs": True, "label_names": CLASSES},
+            classifier,
+            {"pairs": True},
             {"text_a": TEXTS, "text_b": TEXTS[::-1]},
+        ),
+        "multiple_choice": (
+            keras_electra.ElectraMultipleChoice(
+                tiny_backbone(6),
+                preprocessor=keras_electra.ElectraMultipleChoicePreprocessor(
+                    tokenizer, sequence_length=SEQUENCE_LENGTH
+                ),
+                summary_last_dropout=0.0,
+            ),
+            {},
+            {"prompt": PROMPTS, "choices": CHOICES},
         ),
         "token_classifier": (
             keras_electra.ElectraTokenClassifier(
@@ -165,6 +188,8 @@ def token_id_cases(name):
             "segment_ids": segment_ids.astype(dtype),
             "padding_mask": padding_mask.astype(dtype),
         }
+        if name == "multiple_choice":  # [1 prompt, batch choices, length]
+            inputs = {k: v[None] for k, v in inputs.items()}
         cases.append((signature, inputs))
     return cases
 
@@ -185,10 +210,18 @@ def served(tmp_path_factory):
         # (JAX's default) would cost far more than running these tiny
         # models op by op.
         task.jit_compile = False
+    # The classifier through the method users call (from JAX and PyTorch,
+    # its own TensorFlow subprocess); the others in one batch.
+    classifier, classifier_options, _ = tasks["classifier"]
+    written = classifier.export(
+        os.path.join(tmp, "classifier"), **classifier_options
+    )
+    assert written == os.path.join(tmp, "classifier")
     export_many(
         [
             (task, os.path.join(tmp, name), options)
             for name, (task, options, _) in tasks.items()
+            if name != "classifier"
         ]
     )
     calls = []
@@ -278,6 +311,9 @@ def string_features(task, name, inputs):
         return numpy_features(
             preprocessor(x=(list(inputs["text_a"]), list(inputs["text_b"])))
         )
+    if name == "multiple_choice":
+        choices = [list(row) for row in inputs["choices"]]
+        return numpy_features(preprocessor(x=(list(inputs["prompt"]), choices)))
     return numpy_features(preprocessor(list(inputs["text"])))
 
 
@@ -386,6 +422,28 @@ def test_token_classifier_tags_words(served):
             assert list(outputs["word_tag_ids"][i, n:]) == [-1] * (width - n)
 
 
+def test_multiple_choice(served):
+    task = served["tasks"]["multiple_choice"][0]
+    cases = list(served_cases(served, "multiple_choice"))
+    for signature, inputs, features, outputs in cases:
+        logits = predict(task, features)
+        assert logits.ndim == 2
+        assert_close(f"multiple_choice {signature} logits", outputs["logits"], logits)
+        probabilities = softmax(logits.astype("float64"))
+        assert_close("multiple_choice probabilities", outputs["probabilities"], probabilities)
+        best = logits.argmax(-1)
+        np.testing.assert_array_equal(outputs["label_id"], best)
+        assert_close("multiple_choice score", outputs["score"], probabilities.max(-1))
+        if signature == "serving_default":
+            choices = np.array([list(row) for row in inputs["choices"]])
+            expected = choices[np.arange(len(best)), best]
+        else:
+            expected = best.astype(str)
+        np.testing.assert_array_equal(outputs["label"], expected)
+    # The full batch: [7 prompts, 3 choices, SEQUENCE_LENGTH].
+    assert cases[0][3]["token_ids"].shape == (7, 3, SEQUENCE_LENGTH)
+
+
 def first_windows(preprocessor, questions, contexts):
     """Features of each example's first window, and its window count.
 
@@ -443,7 +501,17 @@ def test_question_answerer(served):
             assert outputs["answer"][i] == expected["text"], (i, expected)
             assert_close("question_answerer score", outputs["score"][i], expected["score"])
         if len(questions) > 3:
-            assert outputs["answer"][3] in CONTEXTS[3]  # exact, accented text
+            # Exact, accented text: the words of the served span, cut from
+            # the original context by Python (each word is one token here).
+            context = CONTEXTS[3]
+            words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", context)]
+            first = int(np.flatnonzero(features["segment_ids"][3])[0])
+            assert features["token_ids"][3, first + len(words)] == 3  # [SEP]
+            start = int(outputs["start_index"][3]) - first
+            end = int(outputs["end_index"][3]) - first
+            assert 0 <= start <= end < len(words), (start, end)
+            span = context[words[start][0] : words[end][1]]
+            assert span and outputs["answer"][3] == span, (outputs["answer"][3], span)
 
 
 def test_export_checks_its_arguments(tmp_path):
@@ -453,17 +521,93 @@ def test_export_checks_its_arguments(tmp_path):
     )
     task = keras_electra.ElectraDiscriminator(tiny_backbone(0), preprocessor)
     with pytest.raises(ValueError, match="no serving head"):
-        keras_electra.export(task.backbone, tmp_path / "a")
+        keras_electra.export_saved_model(task.backbone, tmp_path / "a")
     with pytest.raises(ValueError, match="sequence_length"):
-        keras_electra.export(task, tmp_path / "a", sequence_length=64)
+        task.export(tmp_path / "a", sequence_length=64)
     with pytest.raises(ValueError, match="top_k"):
-        keras_electra.export(task, tmp_path / "a", top_k=0)
-    with pytest.raises(ValueError, match="label_names"):
-        keras_electra.export(task, tmp_path / "a", label_names="pos")
+        task.export(tmp_path / "a", top_k=0)
+    with pytest.raises(ValueError, match="takes no `label_names`"):
+        task.export(tmp_path / "a", label_names=["pos"])
+    with pytest.raises(ValueError, match="input_signature"):
+        task.export(tmp_path / "a", input_signature=[])
+    with pytest.raises(TypeError, match="unknown_option"):
+        task.export(tmp_path / "a", unknown_option=1)
     (tmp_path / "exists").mkdir()
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        keras_electra.export(task, tmp_path / "exists")
+        task.export(tmp_path / "exists")
+    classifier = keras_electra.ElectraClassifier(
+        task.backbone, num_classes=2, preprocessor=preprocessor
+    )
+    with pytest.raises(ValueError, match="list of strings"):
+        classifier.export(tmp_path / "a", label_names="pos")
+    classifier.label_names = ["a", "b", "c"]  # the default: the task's own
+    with pytest.raises(ValueError, match="has 3 names"):
+        classifier.export(tmp_path / "a")
     task.preprocessor = None
     with pytest.raises(ValueError, match="preprocessor"):
-        keras_electra.export(task, tmp_path / "a")
+        task.export(tmp_path / "a")
     assert not (tmp_path / "a").exists()
+    assert os.listdir(tmp_path) == ["exists"]  # no staging left behind
+
+
+def test_other_formats_are_keras_export(tmp_path, monkeypatch):
+    """`format=` other than "serving" is `keras.Model.export`, unchanged."""
+    calls = []
+
+    def keras_export(self, filepath, format="tf_saved_model", verbose=None,
+                     input_signature=None, **kwargs):
+        calls.append((self, filepath, format, verbose, input_signature, kwargs))
+        return "keras"
+
+    monkeypatch.setattr(keras.Model, "export", keras_export)
+    tokenizer = keras_electra.ElectraTokenizer(vocabulary=TINY_VOCAB)
+    task = keras_electra.ElectraMaskedLM(
+        tiny_backbone(0),
+        keras_electra.ElectraMaskedLMPreprocessor(tokenizer, sequence_length=8),
+    )
+    for format in ("tf_saved_model", "onnx", "litert"):
+        result = task.export(
+            tmp_path / format, format=format, verbose=False, opset_version=18
+        )
+        assert result == "keras"
+        assert calls.pop() == (
+            task, tmp_path / format, format, False, None, {"opset_version": 18}
+        )
+    assert not os.listdir(tmp_path)
+
+
+def exportable_task_classes():
+    """Every `keras_hub` `Task` subclass defined in `keras_electra.models`."""
+    from keras_hub.models import Task
+
+    classes = set()
+    for info in pkgutil.iter_modules(keras_electra.models.__path__):
+        module = importlib.import_module(f"keras_electra.models.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Task) and cls.__module__ == module.__name__:
+                classes.add(cls)
+    return sorted(classes, key=lambda cls: cls.__name__)
+
+
+def test_every_served_task_exports_strings_by_default():
+    served = []
+    for cls in exportable_task_classes():
+        try:
+            serving_head_class(cls)
+        except ValueError:
+            # No serving head: `export` stays Keras' own (not an error).
+            assert cls.export is keras.Model.export, cls
+            continue
+        served.append(cls.__name__)
+        assert cls.export is ServingExportMixin.export, cls
+        assert inspect.signature(cls.export).parameters["format"].default == (
+            "serving"
+        )
+    assert {
+        "ElectraClassifier",
+        "ElectraDiscriminator",
+        "ElectraMaskedLM",
+        "ElectraMultipleChoice",
+        "ElectraQuestionAnswerer",
+        "ElectraTokenClassifier",
+    } <= set(served)
