@@ -10,12 +10,17 @@ the loaded weights after, and names the problem.
 import json
 import os
 
+from keras_electra.utils.data_files import iter_lines
+from keras_electra.utils.preset_resolution import PresetError
 from keras_electra.utils.preset_resolution import cache_dir
+from keras_electra.utils.preset_resolution import check_preset_config
+from keras_electra.utils.preset_resolution import read_preset_config
 
 CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.json"
 WEIGHT_FILES = ("model.weights.h5", "task.weights.h5")
 VOCABULARY_ASSET = os.path.join("assets", "tokenizer", "vocabulary.txt")
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def _where(directory):
@@ -59,24 +64,73 @@ def _read_json(path):
         ) from e
 
 
+def read_vocabulary_file(path):
+    """The tokens of a WordPiece vocabulary file, one per line.
+
+    Raises `ValueError` naming the file (and line) if it is not UTF-8
+    text, holds a token twice, or lacks one of `[PAD] [UNK] [CLS] [SEP]
+    [MASK]`: such a vocabulary would load and then tokenize wrongly.
+    """
+    tokens, first_line = [], {}
+    for number, line in iter_lines(path):
+        token = line.rstrip("\n").rstrip("\r")
+        if token in first_line and token:
+            raise PresetError(
+                f"The vocabulary `{path}` holds {token!r} twice (lines "
+                f"{first_line[token]} and {number}): every token must be "
+                "on one line only." + _where(os.path.dirname(path))
+            )
+        first_line.setdefault(token, number)
+        tokens.append(token)
+    if tokens and tokens[-1] == "":
+        tokens.pop()
+    missing = [t for t in SPECIAL_TOKENS if t not in first_line]
+    if missing:
+        raise PresetError(
+            f"The vocabulary `{path}` lacks the special token"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which "
+            f"ELECTRA needs ({' '.join(SPECIAL_TOKENS)})."
+            + _where(os.path.dirname(path))
+        )
+    return tokens
+
+
+def check_vocabulary_file(path):
+    """`read_vocabulary_file` if `path` exists (else nothing)."""
+    if os.path.isfile(path):
+        read_vocabulary_file(path)
+
+
 def check_preset_files(directory):
     """Check a Keras preset directory before loading it.
 
-    Raises `ValueError` naming the problem if a weights file is truncated
-    or corrupt, or if the tokenizer's vocabulary does not have the
-    backbone's `vocabulary_size`.
+    Raises `ValueError` naming the problem if `config.json` is not a model
+    config (say, a tokenizer config), if a weights file is empty,
+    truncated or corrupt, if the vocabulary holds a token twice or lacks a
+    special token, or if it does not have the backbone's
+    `vocabulary_size`.
     """
+    config = read_preset_config(directory)
+    if config is not None:
+        check_preset_config(directory, config)
     for name in WEIGHT_FILES:
         path = os.path.join(directory, name)
         if os.path.exists(path):
+            if os.path.getsize(path) == 0:
+                raise PresetError(
+                    f"The weights file `{path}` is empty (0 bytes)."
+                    + _where(directory)
+                )
             _h5_shapes(path)
     config_path = os.path.join(directory, CONFIG_FILE)
     vocab_path = os.path.join(directory, VOCABULARY_ASSET)
-    if not (os.path.exists(config_path) and os.path.exists(vocab_path)):
+    if not os.path.exists(vocab_path):
         return
-    size = _read_json(config_path).get("config", {}).get("vocabulary_size")
-    with open(vocab_path, encoding="utf-8") as f:
-        tokens = f.read().splitlines()
+    tokens = read_vocabulary_file(vocab_path)
+    if config is None:
+        return
+    inner = config.get("config")
+    size = inner.get("vocabulary_size") if isinstance(inner, dict) else None
     if size is not None and len(tokens) != size:
         raise ValueError(
             f"The vocabulary `{vocab_path}` has {len(tokens)} tokens but the "
@@ -123,7 +177,7 @@ def _backbone_from_config(directory):
 
 def load_checked(load, preset, **kwargs):
     """`load(preset, **kwargs)` with checks for local preset directories."""
-    from keras_hub.src.models.backbone import Backbone
+    from keras_hub.models import Backbone
 
     if not (isinstance(preset, str) and os.path.isdir(preset)):
         return load(preset, **kwargs)

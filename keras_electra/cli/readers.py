@@ -8,7 +8,8 @@ import csv
 import json
 import os
 
-from keras_electra.data import open_text
+from keras_electra.utils.data_files import DataFileError
+from keras_electra.utils.data_files import iter_lines
 
 FILE_FORMATS = {
     ".csv": "csv",
@@ -22,8 +23,11 @@ DATASET_SOURCES = {"tfds": "tensorflow_datasets", "hf": "datasets"}
 DATASET_PACKAGES = {"tfds": "tensorflow-datasets", "hf": "datasets"}
 
 
-class DataError(ValueError):
-    """Labelled data that cannot be read; the message names the source."""
+class DataError(DataFileError):
+    """Labelled data that cannot be read; the message names the source.
+
+    A `keras_electra.utils.data_files.DataFileError` (a `ValueError`); the
+    command line exits with code 2 on it."""
 
 
 class LabelledText:
@@ -69,43 +73,130 @@ def file_format(path):
     return FILE_FORMATS[ext]
 
 
+def _text_lines(path):
+    """Decoded lines (`DataError` naming the file and line if not text)."""
+    try:
+        for _, line in iter_lines(path):
+            yield line
+    except DataFileError as e:
+        raise DataError(str(e)) from None
+
+
 def _rows(path, fmt):
-    """Yield `(line_number, dict)` rows of a CSV/TSV (header) or JSONL file."""
-    with open_text(path) as f:
-        if fmt == "jsonl":
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise DataError(
-                        f"{path}, line {number}: not valid JSON ({e.msg})."
-                    ) from None
-                if not isinstance(row, dict):
-                    raise DataError(
-                        f"{path}, line {number}: expected a JSON object per "
-                        f"line, got {type(row).__name__}."
-                    )
-                yield number, row
-            return
-        if fmt == "tsv":
-            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        else:
-            reader = csv.reader(f)
+    """Yield `(line_number, dict)` rows of a CSV/TSV (header) or JSONL file.
+
+    A file that is not UTF-8 text (binary, another encoding, a truncated
+    `.gz`) raises `DataError` naming the file and line.
+    """
+    if fmt == "jsonl":
+        for number, line in _numbered_lines(path):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(
+                    f"{path}, line {number}: not valid JSON ({e.msg})."
+                ) from None
+            except (ValueError, RecursionError) as e:
+                # Numbers too long for `int`, nesting too deep for Python.
+                raise DataError(
+                    f"{path}, line {number}: cannot read this JSON "
+                    f"({type(e).__name__}: {str(e)[:200]})."
+                ) from None
+            if not isinstance(row, dict):
+                raise DataError(
+                    f"{path}, line {number}: expected a JSON object per "
+                    f"line, got {type(row).__name__}."
+                )
+            yield number, row
+        return
+    if fmt == "tsv":
+        reader = csv.reader(
+            _text_lines(path), delimiter="\t", quoting=csv.QUOTE_NONE
+        )
+    else:
+        # Strict: a file cut inside a quoted field is an error, not a
+        # shorter last field.
+        reader = csv.reader(_text_lines(path), strict=True)
+    try:
         header = next(reader, None)
         if header is None:
             raise DataError(f"{path}: the file is empty (no header row).")
         header = [h.strip() for h in header]
-        for number, values in enumerate(reader, 2):
+        for values in reader:
             if not values:
                 continue
+            number = reader.line_num
             if len(values) != len(header):
                 raise DataError(
                     f"{path}, line {number}: {len(values)} fields, but the "
                     f"header has {len(header)} ({', '.join(header)})."
                 )
             yield number, dict(zip(header, values))
+    except csv.Error as e:
+        hint = ""
+        if "unexpected end of data" in str(e):
+            hint = ": the file ends inside a quoted field (truncated?)"
+        raise DataError(
+            f"{path}, line {reader.line_num}: not valid {fmt.upper()} "
+            f"({e}){hint}."
+        ) from None
+
+
+def _numbered_lines(path):
+    try:
+        yield from iter_lines(path)
+    except DataFileError as e:
+        raise DataError(str(e)) from None
+
+
+def read_lines(path):
+    """The lines of a UTF-8 text file (`.gz` allowed), without line ends.
+
+    Raises `DataError` naming the file and line if it is not text.
+    """
+    return [line.rstrip("\n").rstrip("\r") for line in _text_lines(path)]
+
+
+def read_documents(path):
+    """Pre-training text: a list of documents, each a list of lines.
+
+    One paragraph per line, an empty line between documents (as
+    `keras_electra.data.read_documents`), with `DataError` naming the file
+    and line for a file that is not text.
+    """
+    documents, current = [], []
+    for line in _text_lines(path):
+        line = line.strip()
+        if line:
+            current.append(line)
+        elif current:
+            documents.append(current)
+            current = []
+    if current:
+        documents.append(current)
+    return documents
+
+
+def check_text_file(path):
+    """Read `path` through once: `DataError` naming the file and line if it
+    is not UTF-8 text (binary, another encoding, a truncated `.gz`)."""
+    for _ in _text_lines(path):
+        pass
+
+
+def _check_text_value(value, path, number, column):
+    """`DataError` for a string that cannot be written as UTF-8 (a JSON
+    `\\ud800` escape gives an unpaired surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(
+                f"{path}, line {number}: {column!r} holds an unpaired "
+                "surrogate (a JSON \\ud800-style escape), not text."
+            ) from None
 
 
 def read_labelled_file(
@@ -146,10 +237,13 @@ def read_labelled_file(
             raise DataError(
                 f"{path}, line {number}: {text_column!r} is not a string."
             )
+        _check_text_value(text, path, number, text_column)
         texts.append(text)
         if text_b_column:
+            _check_text_value(row[text_b_column], path, number, text_b_column)
             texts_b.append(str(row[text_b_column]))
         label = row[label_column]
+        _check_text_value(label, path, number, label_column)
         if isinstance(label, (list, dict)) or label is None or label == "":
             raise DataError(
                 f"{path}, line {number}: the label {label!r} is not a "

@@ -14,8 +14,10 @@ batch. Resuming pre-training on the same loss curve needs all of them:
 - `step.json`: the training step.
 
 A checkpoint is written to a temporary directory and renamed, so an
-interruption while saving never leaves a half checkpoint; the last `keep`
-checkpoints are kept.
+interruption while saving (even `kill -9`) never leaves a half checkpoint:
+the previous one stays whole until the new one is complete, and old ones
+are renamed away before they are deleted. The last `keep` checkpoints are
+kept; temporary leftovers of a killed run are removed by the next save.
 """
 
 import json
@@ -33,6 +35,9 @@ SEEDS_FILE = "seeds.npz"
 DATA_FILE = "data.json"
 STEP_FILE = "step.json"
 _CHECKPOINT_NAME = re.compile(r"^ckpt-(\d+)$")
+# Temporary directories: a checkpoint being written, one being deleted.
+_TMP_PREFIX = ".tmp-ckpt-"
+_TRASH_PREFIX = ".trash-ckpt-"
 
 
 def seed_state_variables(model):
@@ -102,8 +107,9 @@ def save_checkpoint(model, directory, data=None, keep=2):
     """
     step = int(ops.convert_to_numpy(model.optimizer.iterations))
     os.makedirs(directory, exist_ok=True)
+    _remove_leftovers(directory)
     target = os.path.join(directory, f"ckpt-{step:09d}")
-    tmp = tempfile.mkdtemp(prefix=".tmp-ckpt-", dir=directory)
+    tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=directory)
     try:
         model.save_weights(os.path.join(tmp, WEIGHTS_FILE))
         seeds = seed_state_variables(model)
@@ -119,7 +125,8 @@ def save_checkpoint(model, directory, data=None, keep=2):
         with open(os.path.join(tmp, STEP_FILE), "w") as f:
             json.dump({"step": step}, f)
         if os.path.exists(target):
-            shutil.rmtree(target)
+            # Renamed away whole (never half deleted in place).
+            _discard(target)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -175,6 +182,21 @@ def restore_checkpoint(model, checkpoint, data=None):
         return json.load(f)["step"]
 
 
+def _discard(path):
+    """Delete a directory: renamed first, so a kill mid-way leaves no
+    half-deleted checkpoint under a checkpoint's name."""
+    trash = tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=os.path.dirname(path))
+    os.replace(path, os.path.join(trash, "old"))
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _remove_leftovers(directory):
+    """Remove the temporary directories of a save that was killed."""
+    for name in os.listdir(directory):
+        if name.startswith((_TMP_PREFIX, _TRASH_PREFIX)):
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+
+
 def _prune(directory, keep):
     found = sorted(
         (checkpoint_step(name), name)
@@ -182,7 +204,7 @@ def _prune(directory, keep):
         if checkpoint_step(name) is not None
     )
     for _, name in found[:-keep] if keep else []:
-        shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+        _discard(os.path.join(directory, name))
 
 
 class PretrainingCheckpoint(keras.callbacks.Callback):
@@ -236,3 +258,68 @@ class PretrainingCheckpoint(keras.callbacks.Callback):
     def _save(self):
         save_checkpoint(self.model, self.directory, self.data, self.keep)
         self.last_saved_step = self._step()
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` whose saves survive `kill -9`.
+
+    Keras' callback overwrites `latest.weights.h5` and then
+    `training_metadata.json` in place: a process killed while saving
+    leaves a truncated weights file (the rerun fails to load it) or the
+    weights of one epoch with the epoch count of another. This one writes
+    each save to a temporary directory and renames it to
+    `state-<epoch>-<batch>`; a rerun resumes from the newest such
+    directory, and the previous one is kept until the new one is complete.
+    (`double_checkpoint` is not needed.) A directory written by Keras'
+    callback is still resumed from.
+
+    Args: as `keras.callbacks.BackupAndRestore`.
+    """
+
+    WEIGHTS = "latest.weights.h5"
+    METADATA = "training_metadata.json"
+    KEEP = 2
+
+    def _states(self):
+        if not os.path.isdir(self.backup_dir):
+            return []
+        return sorted(
+            name
+            for name in os.listdir(self.backup_dir)
+            if re.match(r"^state-\d+-\d+$", name)
+        )
+
+    def _load_model(self):
+        states = self._states()
+        if not states:
+            return super()._load_model()  # Nothing saved, or Keras' layout.
+        if not self.model.built:
+            return super()._load_model()  # Raises Keras' error.
+        path = os.path.join(self.backup_dir, states[-1])
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(os.path.join(path, self.WEIGHTS))
+        with open(os.path.join(path, self.METADATA)) as f:
+            self.model._initial_epoch = json.load(f)["epoch"]
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        _remove_leftovers(self.backup_dir)
+        name = f"state-{self._current_epoch:06d}-{self._last_batch_seen:09d}"
+        target = os.path.join(self.backup_dir, name)
+        tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.backup_dir)
+        try:
+            self.model.save_weights(os.path.join(tmp, self.WEIGHTS))
+            with open(os.path.join(tmp, self.METADATA), "w") as f:
+                json.dump(
+                    {"epoch": self._current_epoch, "batch": self._last_batch_seen},
+                    f,
+                )
+            if os.path.exists(target):
+                _discard(target)
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for old in self._states()[: -self.KEEP]:
+            _discard(os.path.join(self.backup_dir, old))

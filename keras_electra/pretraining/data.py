@@ -8,6 +8,12 @@ import threading
 import numpy as np
 
 from keras_electra.pretraining.example_builder import ExampleBuilder
+from keras_electra.utils.data_files import GZIP_ERRORS
+from keras_electra.utils.data_files import DataFileError
+from keras_electra.utils.data_files import check_text_file
+from keras_electra.utils.data_files import decode_line
+from keras_electra.utils.data_files import gzip_error
+from keras_electra.utils.data_files import line_number_at
 
 # Batch counts whose position is kept for checkpoints (the input pipeline
 # runs a few batches ahead of training).
@@ -33,6 +39,12 @@ class PretrainingData:
     Files are sharded: shard `shard_index` of `num_shards` reads the files
     whose index in the sorted list is `shard_index` modulo `num_shards`
     (one shard per host or process).
+
+    A file that is not UTF-8 text (binary, another encoding) or a
+    truncated `.gz` file raises `keras_electra.utils.data_files.
+    DataFileError` (a `ValueError`) naming the file and line when the
+    stream reaches it; `check_files()` reads every file once up front. Files
+    that hold no text at all raise it too (instead of streaming forever).
 
     The stream is reproducible from `seed`, and its position after any of
     the last batches (`state(num_batches)`) can be saved and restored
@@ -103,6 +115,12 @@ class PretrainingData:
         self._lock = threading.Lock()
 
     # === The stream ===
+
+    def check_files(self):
+        """Read this shard's files once; `DataFileError` naming the file
+        and line of the first one that is not UTF-8 text."""
+        for path in self.files:
+            check_text_file(path)
 
     def batches(self):
         """Yield batches forever: dicts of int32 `[batch, seq]` arrays.
@@ -216,6 +234,9 @@ class _Stream:
         self.buffer = []
         self.num_batches = 0
         self.handle = None
+        # Files read through since the last example: a full pass of them
+        # without one means the files hold no text (the stream would spin).
+        self.files_without_example = 0
         if state is not None:
             self._load(state)
         else:
@@ -229,24 +250,53 @@ class _Stream:
 
     def _read_line(self):
         """The next line (text), or `None` at the end of a file."""
-        if self.handle is None:
-            path = self.data.files[self.file_order[self.file_index]]
-            # `.gz` files are read as text too; offsets count uncompressed
-            # bytes (gzip seeks by decompressing up to the offset).
-            opener = gzip.open if path.endswith(".gz") else open
-            self.handle = opener(path, "rb")
-            self.handle.seek(self.offset)
-        line = self.handle.readline()
+        path = self.data.files[self.file_order[self.file_index]]
+        start = self.offset
+        try:
+            if self.handle is None:
+                # `.gz` files are read as text too; offsets count
+                # uncompressed bytes (gzip seeks by decompressing up to the
+                # offset).
+                opener = gzip.open if path.endswith(".gz") else open
+                self.handle = opener(path, "rb")
+                self.handle.seek(self.offset)
+            line = self.handle.readline()
+        except GZIP_ERRORS as e:
+            self._close()
+            number = line_number_at(path, start)
+            if path.endswith(".gz"):
+                raise gzip_error(path, number, e) from None
+            raise DataFileError(
+                f"{path}, line {number}: cannot read it ({e})."
+            ) from None
         if not line:
-            self.handle.close()
-            self.handle = None
+            self._close()
             self.file_index += 1
             self.offset = 0
+            self.files_without_example += 1
+            if self.files_without_example > 2 * len(self.file_order) + 1:
+                raise DataFileError(
+                    f"The pre-training files hold no text: "
+                    f"{', '.join(self.data.files[:5])}"
+                    f"{' ...' if len(self.data.files) > 5 else ''}"
+                )
             if self.file_index == len(self.file_order):
                 self._new_pass()
             return None
         self.offset = self.handle.tell()
-        return line.decode("utf-8").strip()
+        try:
+            text = decode_line(line, path, 2 if start else 1)
+        except DataFileError:
+            self._close()
+            # The line's number, counted only now that there is an error.
+            decode_line(line, path, line_number_at(path, start))
+            raise
+        return text.strip()
+
+    def _close(self):
+        if self.handle is not None:
+            self.handle.close()
+        self.handle = None
 
     def _next_packed(self):
         while True:
@@ -257,6 +307,7 @@ class _Stream:
                 token_ids = _tokenize(self.data.tokenizer, line) if line else []
                 example = self.builder.add_line(token_ids)
             if example is not None:
+                self.files_without_example = 0
                 return example
 
     def next_example(self):

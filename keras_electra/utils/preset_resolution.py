@@ -12,9 +12,12 @@ preset names, so every keras_electra class resolves its `preset` first:
 - a Keras preset directory or any other handle: passed through.
 
 Conversions are written to a temporary directory and renamed into the
-cache, so a failed download or conversion never leaves half a preset.
+cache, so a failed download or conversion never leaves half a preset; a
+lock file makes processes that convert the same preset at once wait for
+the first one's result (one conversion, one copy in the cache).
 """
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -24,6 +27,12 @@ import tempfile
 
 CACHE_ENV = "KERAS_ELECTRA_CACHE"
 HF_SCHEME = "hf"
+CONFIG_FILE = "config.json"
+
+
+class PresetError(ValueError):
+    """A preset directory whose files are not a usable preset; the message
+    names the file and the problem."""
 
 
 def cache_dir():
@@ -38,12 +47,61 @@ def _builtin_presets():
     return ELECTRA_PRESETS
 
 
+def read_preset_config(directory):
+    """The `config.json` of a preset directory (a dict), or `None` if it
+    has none; `PresetError` if it is not a JSON object."""
+    path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise PresetError(
+            f"`{path}` is not a JSON file ({type(e).__name__}: "
+            f"{str(e)[:200]}): the preset directory `{directory}` is broken."
+        ) from None
+    if not isinstance(config, dict):
+        raise PresetError(
+            f"`{path}` holds a JSON {type(config).__name__}, not the object "
+            "of a model config: the preset directory is broken."
+        )
+    return config
+
+
+def _config_kind(config):
+    """What a `config.json` that is not a model config looks like."""
+    if "tokenizer_class" in config or "do_lower_case" in config:
+        return "a tokenizer config (`tokenizer_config.json`)"
+    if "vocab" in config or "model" in config and "added_tokens" in config:
+        return "a tokenizer file (`tokenizer.json`)"
+    return "no model config"
+
+
+def check_preset_config(directory, config):
+    """`PresetError` unless `config` (from `directory/config.json`) is a
+    Keras preset config or a transformers model config."""
+    if "model_type" in config:
+        return
+    inner = config.get("config")
+    if ("class_name" in config or "registered_name" in config) and isinstance(
+        inner, dict
+    ):
+        return
+    path = os.path.join(directory, CONFIG_FILE)
+    raise PresetError(
+        f"`{path}` is not a model config: it has neither `model_type` (a "
+        "transformers checkpoint) nor `class_name` and `config` (a Keras "
+        f"preset); it looks like {_config_kind(config)}. Its keys: "
+        f"{', '.join(sorted(map(str, config))[:8]) or '(none)'}."
+    )
+
+
 def _is_transformers_dir(directory):
-    path = os.path.join(directory, "config.json")
-    if not os.path.exists(path):
+    config = read_preset_config(directory)
+    if config is None:
         return False
-    with open(path, encoding="utf-8") as f:
-        config = json.load(f)
+    check_preset_config(directory, config)
     return "model_type" in config and "registered_name" not in config
 
 
@@ -76,24 +134,64 @@ def convert_into_cache(source_dir, target, check=None, convert=None):
             convert_transformers_checkpoint as convert,
         )
 
-    if os.path.exists(os.path.join(target, "config.json")):
+    if _complete(target):
         return target
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(target))
-    try:
-        convert(source_dir, tmp)
-        if check is not None:
-            check(tmp)
-        if os.path.exists(os.path.join(target, "config.json")):
-            shutil.rmtree(tmp)  # a concurrent conversion won the race
-        else:
-            # An incomplete `target` (say, copied by hand) is replaced.
-            shutil.rmtree(target, ignore_errors=True)
+    parent, name = os.path.split(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    with _cache_lock(target):
+        if _complete(target):
+            return target  # Converted by another process while we waited.
+        prefix = f".tmp-{name}-"
+        # Left by a conversion that was killed (we hold the lock).
+        for stale in os.listdir(parent):
+            if stale.startswith(prefix):
+                shutil.rmtree(os.path.join(parent, stale), ignore_errors=True)
+        tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
+        try:
+            convert(source_dir, tmp)
+            if check is not None:
+                check(tmp)
+            if os.path.exists(target):
+                # An incomplete `target` (say, copied by hand) is replaced;
+                # renamed away first, then deleted.
+                trash = tempfile.mkdtemp(prefix=prefix, dir=parent)
+                os.replace(target, os.path.join(trash, "old"))
             os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            for stale in os.listdir(parent):
+                if stale.startswith(prefix):
+                    shutil.rmtree(
+                        os.path.join(parent, stale), ignore_errors=True
+                    )
     return target
+
+
+def _complete(target):
+    return os.path.exists(os.path.join(target, CONFIG_FILE))
+
+
+@contextlib.contextmanager
+def _cache_lock(target):
+    """An exclusive lock for writing `target`: POSIX `flock` on a file in
+    `$KERAS_ELECTRA_CACHE/locks` (elsewhere none: the rename alone keeps
+    the cache whole)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    locks = os.path.join(cache_dir(), "locks")
+    os.makedirs(locks, exist_ok=True)
+    key = hashlib.sha256(os.path.abspath(target).encode()).hexdigest()[:24]
+    with open(os.path.join(locks, f"{key}.lock"), "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def download_hf_checkpoint(handle):
@@ -130,7 +228,7 @@ def download_hf_checkpoint(handle):
             "Without network access, download the checkpoint elsewhere "
             "(`config.json`, `vocab.txt`, `model.safetensors` or "
             "`pytorch_model.bin`) and pass its local directory, or convert "
-            "it with `python tools/convert_checkpoint.py`."
+            "it with `keras-electra convert`."
         ) from e
     has_weights = any(
         name.endswith((".safetensors", ".weights.h5"))
@@ -178,6 +276,9 @@ def resolve_preset(preset):
         )
     preset = os.fspath(preset)
     builtin = _builtin_presets()
+    from keras_electra.presets import canonical_name  # keras-hub's names
+
+    preset = canonical_name(preset)
     if preset in builtin:
         from keras_electra.presets import resolve_builtin_preset
 
@@ -193,6 +294,9 @@ def resolve_preset(preset):
         return _convert_keras_hub_or_keep(local, key)
     if os.path.isdir(preset):
         if _is_transformers_dir(preset):
+            from keras_electra.presets.validation import check_vocabulary_file
+
+            check_vocabulary_file(os.path.join(preset, "vocab.txt"))
             return convert_into_cache(
                 preset, converted_path(_local_fingerprint(preset))
             )
