@@ -43,6 +43,7 @@ def _task_for_architecture(architecture):
     from keras_electra.models.electra_discriminator import (
         ElectraDiscriminator,
     )
+    from keras_electra.models.electra_causal_lm import ElectraCausalLM
     from keras_electra.models.electra_masked_lm import ElectraMaskedLM
 
     tasks = {
@@ -55,6 +56,11 @@ def _task_for_architecture(architecture):
         "ElectraForMaskedLM": (
             ElectraMaskedLM,
             transformers_table.generator_head_table,
+            None,
+        ),
+        "ElectraForCausalLM": (
+            ElectraCausalLM,
+            transformers_table.causal_lm_head_table,
             None,
         ),
     }
@@ -86,6 +92,7 @@ def _finetuning_tasks():
             transformers_table.classifier_head_table,
             lambda config: {
                 "num_classes": _num_labels(config),
+                "label_names": _label_names(config),
                 "head": "transformers",
                 "dropout": _classifier_dropout(config),
             },
@@ -119,8 +126,16 @@ def _num_labels(config):
 
 
 def _label_names(config):
+    """Class names from `id2label`, or `None` for transformers' defaults.
+
+    transformers fills `id2label` with `LABEL_0`, `LABEL_1`, ... when a
+    model is built without names; those carry no meaning and are dropped.
+    """
     id2label = config.get("id2label") or {}
-    return [id2label[k] for k in sorted(id2label, key=int)] or None
+    names = [id2label[k] for k in sorted(id2label, key=int)]
+    if not names or names == [f"LABEL_{i}" for i in range(len(names))]:
+        return None
+    return names
 
 
 def _classifier_dropout(config):
@@ -289,6 +304,8 @@ def infer_architecture(config, tensors):
     if any(k.startswith("discriminator_predictions.") for k in tensors):
         return "ElectraForPreTraining"
     if any(k.startswith("generator_predictions.") for k in tensors):
+        if config.get("is_decoder"):
+            return "ElectraForCausalLM"
         return "ElectraForMaskedLM"
     for prefix, architecture in _HEAD_PREFIXES:
         if any(k.startswith(prefix) for k in tensors):
@@ -404,21 +421,116 @@ def convert_transformers_checkpoint(directory, output_dir):
     return model
 
 
+def _architecture_of(model):
+    """transformers' architecture name and head table of a Keras model."""
+    from keras_electra.models.electra_backbone import ElectraBackbone
+
+    if isinstance(model, ElectraBackbone):
+        return "ElectraModel", None
+    for architecture in (
+        "ElectraForPreTraining",
+        "ElectraForMaskedLM",
+        "ElectraForCausalLM",
+        *_finetuning_tasks(),
+    ):
+        task_cls, head_table, _ = _task_for_architecture(architecture)
+        if isinstance(model, task_cls):
+            return architecture, head_table
+    raise ValueError(
+        f"keras_electra cannot export a {type(model).__name__} to "
+        "transformers."
+    )
+
+
 def export_transformers_weights(model):
     """A model's weights named as in a transformers checkpoint."""
-    from keras_electra.models.electra_discriminator import (
-        ElectraDiscriminator,
-    )
-    from keras_electra.models.electra_masked_lm import ElectraMaskedLM
-
     backbone = getattr(model, "backbone", model)
     table = transformers_table.backbone_table(backbone)
-    if isinstance(model, ElectraDiscriminator):
-        table += transformers_table.discriminator_head_table(model)
-    elif isinstance(model, ElectraMaskedLM):
-        table += transformers_table.generator_head_table(model)
-    else:
-        for task_cls, head_table, _ in _finetuning_tasks().values():
-            if isinstance(model, task_cls):
-                table += head_table(model)
+    _, head_table = _architecture_of(model)
+    if head_table is not None:
+        table += head_table(model)
     return export_weights(table)
+
+
+def transformers_config(model):
+    """A transformers `config.json` (as a dict) describing `model`.
+
+    Classifiers and token classifiers write `num_labels` and, with
+    `label_names`, `id2label`/`label2id`; `ElectraCausalLM` writes
+    `is_decoder: true`.
+    """
+    backbone = getattr(model, "backbone", model)
+    architecture, _ = _architecture_of(model)
+    config = {
+        "architectures": [architecture],
+        "model_type": "electra",
+        "vocab_size": backbone.vocabulary_size,
+        "embedding_size": backbone.embedding_dim,
+        "hidden_size": backbone.hidden_dim,
+        "num_hidden_layers": backbone.num_layers,
+        "num_attention_heads": backbone.num_heads,
+        "intermediate_size": backbone.intermediate_dim,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": backbone.dropout,
+        "attention_probs_dropout_prob": backbone.dropout,
+        "max_position_embeddings": backbone.max_sequence_length,
+        "type_vocab_size": backbone.num_segments,
+        "layer_norm_eps": 1e-12,
+        "position_embedding_type": "absolute",
+        "pad_token_id": 0,
+    }
+    if architecture == "ElectraForCausalLM":
+        config["is_decoder"] = True
+    num_classes = getattr(model, "num_classes", None)
+    if architecture in (
+        "ElectraForSequenceClassification",
+        "ElectraForTokenClassification",
+    ):
+        names = getattr(model, "label_names", None) or [
+            f"LABEL_{i}" for i in range(num_classes)
+        ]
+        config["id2label"] = {str(i): name for i, name in enumerate(names)}
+        config["label2id"] = {name: i for i, name in enumerate(names)}
+        config["num_labels"] = num_classes
+        config["classifier_dropout"] = model.dropout
+    return config
+
+
+def save_transformers_checkpoint(model, directory):
+    """Write `model` as a transformers checkpoint directory.
+
+    `config.json` (see `transformers_config`), `model.safetensors` and, when
+    the model has a preprocessor, `vocab.txt` and `tokenizer_config.json`.
+    `transformers.AutoModel...from_pretrained(directory)` then loads it;
+    `id2label` carries a classifier's `label_names`.
+    """
+    from safetensors.numpy import save_file
+
+    os.makedirs(directory, exist_ok=True)
+    tensors = export_transformers_weights(model)
+    if "generator_predictions.dense.weight" in tensors:
+        tensors[TIED_GENERATOR_KEY] = tensors[WORD_EMBEDDINGS_KEY].copy()
+    save_file(
+        {k: np.ascontiguousarray(v, "float32") for k, v in tensors.items()},
+        os.path.join(directory, SAFETENSORS_FILE),
+        metadata={"format": "pt"},
+    )
+    with open(os.path.join(directory, CONFIG_FILE), "w", encoding="utf-8") as f:
+        json.dump(transformers_config(model), f, indent=2)
+    preprocessor = getattr(model, "preprocessor", None)
+    tokenizer = getattr(preprocessor, "tokenizer", None)
+    if tokenizer is not None:
+        with open(os.path.join(directory, VOCAB_FILE), "w", encoding="utf-8") as f:
+            f.write("\n".join(tokenizer.get_vocabulary()) + "\n")
+        with open(
+            os.path.join(directory, TOKENIZER_CONFIG_FILE), "w", encoding="utf-8"
+        ) as f:
+            json.dump(
+                {
+                    "tokenizer_class": "ElectraTokenizer",
+                    "do_lower_case": bool(tokenizer.uncased),
+                },
+                f,
+                indent=2,
+            )
+    return directory

@@ -127,6 +127,22 @@ def generator_head_table(masked_lm):
     ]
 
 
+def causal_lm_head_table(causal_lm):
+    """Entries for `ElectraCausalLM`'s head (`ElectraForCausalLM`).
+
+    The same tensor names as `ElectraForMaskedLM`; `generator_lm_head.weight`
+    is again the (tied) word embedding table.
+    """
+    head = causal_lm.lm_head
+    return _dense_entries(head.dense, "generator_predictions.dense") + [
+        WeightEntry(
+            head.layer_norm.gamma, "generator_predictions.LayerNorm.weight"
+        ),
+        WeightEntry(head.layer_norm.beta, "generator_predictions.LayerNorm.bias"),
+        WeightEntry(head.bias, "generator_lm_head.bias"),
+    ]
+
+
 def discriminator_head_table(discriminator):
     """Entries for `ElectraDiscriminator`'s head (`ElectraForPreTraining`)."""
     head = discriminator.discriminator_head
