@@ -1,41 +1,111 @@
-"""keras_electra: ELECTRA in Keras 3, on TensorFlow, JAX and PyTorch."""
+"""keras_electra: ELECTRA in Keras 3, on TensorFlow, JAX and PyTorch.
 
-from keras_electra import layers
-from keras_electra import losses
-from keras_electra.models.electra_backbone import ElectraBackbone
-from keras_electra.models.electra_discriminator import ElectraDiscriminator
-from keras_electra.models.electra_masked_lm import ElectraMaskedLM
-from keras_electra.models.electra_masked_lm_preprocessor import (
-    ElectraMaskedLMPreprocessor,
-)
-from keras_electra.models.electra_text_classifier_preprocessor import (
-    ElectraTextClassifierPreprocessor,
-)
-from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra import pretraining  # noqa: E402
-from keras_electra.pretraining.electra_pretrainer import ElectraPretrainer
-from keras_electra import finetuning  # noqa: E402
-from keras_electra.models.electra_classifier import ElectraClassifier
-from keras_electra.models.electra_multiple_choice import ElectraMultipleChoice
-from keras_electra.models.electra_multiple_choice_preprocessor import (
-    ElectraMultipleChoicePreprocessor,
-)
-from keras_electra.models.electra_question_answerer import (
-    ElectraQuestionAnswerer,
-)
-from keras_electra.models.electra_question_answerer_preprocessor import (
-    ElectraQuestionAnswererPreprocessor,
-)
-from keras_electra.models.electra_token_classifier import (
-    ElectraTokenClassifier,
-)
-from keras_electra.models.electra_token_classifier_preprocessor import (
-    ElectraTokenClassifierPreprocessor,
-)
-# Google's checkpoints by name; importing registers them with keras-hub.
-from keras_electra import presets  # noqa: E402,F401
+`import keras_electra` imports every public class, as keras-hub does: they
+are then registered for Keras deserialization (`keras.saving.load_model` of
+a saved task works right after `import keras_electra`) and Google's preset
+names with keras-hub.
 
-# `keras_electra.export(task, path)`: the package is callable.
-from keras_electra import export  # noqa: E402,F401
+One exception: when the `keras-electra` command starts, this package is
+imported before its options are parsed, and importing Keras then would cost
+seconds and fix the backend before `--backend` is read. So in that process
+the public names import on first use instead (PEP 562 `__getattr__` below);
+the command loads what it needs after choosing the backend.
+"""
 
+import importlib
+import os
+import sys
+
+# Kept a plain literal: `pyproject.toml` reads it without importing.
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_CLASSES = {
+    "ElectraBackbone": "keras_electra.models.electra_backbone",
+    "ElectraDiscriminator": "keras_electra.models.electra_discriminator",
+    "ElectraMaskedLM": "keras_electra.models.electra_masked_lm",
+    "ElectraMaskedLMPreprocessor": (
+        "keras_electra.models.electra_masked_lm_preprocessor"
+    ),
+    "ElectraTextClassifierPreprocessor": (
+        "keras_electra.models.electra_text_classifier_preprocessor"
+    ),
+    "ElectraTokenizer": "keras_electra.models.electra_tokenizer",
+    "ElectraPretrainer": "keras_electra.pretraining.electra_pretrainer",
+    "ElectraClassifier": "keras_electra.models.electra_classifier",
+    "ElectraCausalLM": "keras_electra.models.electra_causal_lm",
+    "ElectraCausalLMPreprocessor": (
+        "keras_electra.models.electra_causal_lm_preprocessor"
+    ),
+    "ElectraMultipleChoice": "keras_electra.models.electra_multiple_choice",
+    "ElectraMultipleChoicePreprocessor": (
+        "keras_electra.models.electra_multiple_choice_preprocessor"
+    ),
+    "ElectraQuestionAnswerer": "keras_electra.models.electra_question_answerer",
+    "ElectraQuestionAnswererPreprocessor": (
+        "keras_electra.models.electra_question_answerer_preprocessor"
+    ),
+    "ElectraTokenClassifier": "keras_electra.models.electra_token_classifier",
+    "ElectraTokenClassifierPreprocessor": (
+        "keras_electra.models.electra_token_classifier_preprocessor"
+    ),
+    # Raised for bad token ids, segment ids or sequence lengths.
+    "InvalidInputError": "keras_electra.utils.input_validation",
+    # A function: what `task.export(path)` calls.
+    "export_saved_model": "keras_electra.export.saved_model",
+}
+# Public subpackages. `export`: `export_saved_model`, `export_many`,
+# `export_onnx` (`task.export(path)` is the usual entry point). `presets`:
+# Google's checkpoints by name.
+_SUBMODULES = (
+    "layers",
+    "losses",
+    "pretraining",
+    "finetuning",
+    "presets",
+    "export",
+)
+
+__all__ = ["__version__", *_CLASSES, *_SUBMODULES]
+
+
+def _load_all():
+    """Import every public module (what `import keras_electra` did when it
+    was eager) and bind the public names here."""
+    for name in _SUBMODULES:
+        globals()[name] = importlib.import_module(f"keras_electra.{name}")
+    for name, module in _CLASSES.items():
+        globals()[name] = getattr(importlib.import_module(module), name)
+    globals()["presets"]._register_with_keras_hub()
+
+
+def __getattr__(name):
+    if name in _CLASSES:
+        _load_all()
+        return globals()[name]
+    if name in _SUBMODULES:
+        # A subpackage alone, not the whole package: `from keras_electra
+        # import presets` must stay cheap for the command line.
+        return importlib.import_module(f"keras_electra.{name}")
+    raise AttributeError(f"module 'keras_electra' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+def _started_as_command():
+    """Whether this process is the `keras-electra` console script.
+
+    Its entry point (`keras_electra.cli:main`) lives inside this package, so
+    this module runs before the command's own code can say anything; the
+    script's name is the only sign. `python -m keras_electra.cli` loads
+    eagerly (and so is slower to answer `--help`).
+    """
+    argv = getattr(sys, "argv", None) or [""]
+    script = os.path.splitext(os.path.basename(argv[0] or ""))[0]
+    return script == "keras-electra"
+
+
+if not _started_as_command():
+    _load_all()

@@ -7,16 +7,23 @@ comes from, and the architecture it must have. The first
 `from_preset(name)` downloads the source once, checks it against that
 architecture, converts it and keeps the Keras preset in the cache
 (`$KERAS_ELECTRA_CACHE/presets/<name>`); later calls need no network.
-Without network, `tools/convert_checkpoint.py --preset-name <name>`
+Without network, `keras-electra convert --preset-name <name> SOURCE_DIR`
 installs a preset into that same place from local files.
 
-The names are also registered with keras-hub, so that
+keras-hub's names for the same six checkpoints
+(`electra_base_discriminator_uncased_en`, ...) are aliases of ours
+(`KERAS_HUB_ALIASES`). `FINETUNING_DEFAULTS` holds Google's fine-tuning
+hyper-parameters for each model size (`keras-electra finetune` uses them).
+
+The names are also registered with keras-hub (when the package's classes
+load, see `keras_electra/__init__.py`), so that
 `keras_electra.ElectraBackbone.presets` (and every task's `presets`)
-lists them.
+lists them. Importing this module imports neither Keras nor keras-hub.
 """
 
 import json
 import os
+import sys
 
 from keras_electra.utils import preset_resolution
 
@@ -88,6 +95,18 @@ def parameter_count(config, head=None):
     return count
 
 
+# Google's fine-tuning defaults by model size, from google-research/electra
+# `configure_finetuning.py`: learning rate 1e-4 (5e-5 for large), layer-wise
+# learning-rate decay 0.8 (0.9 for large), 3 epochs (GLUE tasks other than
+# RTE and STS-B, which take 10; SQuAD takes 2). The paper's Table 7 lists
+# 3e-4 for ELECTRA-Small; the released code's default, used here, is 1e-4.
+FINETUNING_DEFAULTS = {
+    "small": dict(learning_rate=1e-4, layerwise_lr_decay=0.8, epochs=3),
+    "base": dict(learning_rate=1e-4, layerwise_lr_decay=0.8, epochs=3),
+    "large": dict(learning_rate=5e-5, layerwise_lr_decay=0.9, epochs=3),
+}
+
+
 def _entry(size, kind):
     config = {**_COMMON, **_SHAPES[f"{size}_{kind}"]}
     source = f"hf://google/electra-{size}-{kind}"
@@ -110,6 +129,7 @@ def _entry(size, kind):
         "source": source,
         "task": TASKS[kind],
         "kind": kind,
+        "size": size,
         "config": config,
         # keras-hub's registry wants a handle; ours resolves names first.
         "kaggle_handle": source,
@@ -121,6 +141,33 @@ ELECTRA_PRESETS = {
     for size in SIZES
     for kind in KINDS
 }
+
+# keras-hub's own names for the same checkpoints
+# (keras_hub/src/models/electra/electra_presets.py) -> ours.
+KERAS_HUB_ALIASES = {
+    f"electra_{size}_{kind}_uncased_en": f"electra_{size}_{kind}_en"
+    for size in SIZES
+    for kind in KINDS
+}
+
+
+def canonical_name(name):
+    """Our registry name for `name` (a keras-hub alias), else `name`."""
+    return KERAS_HUB_ALIASES.get(name, name)
+
+
+def is_builtin_name(name):
+    """`name` is a built-in preset name or a keras-hub alias of one."""
+    return canonical_name(name) in ELECTRA_PRESETS
+
+
+def finetuning_defaults(name):
+    """Google's fine-tuning defaults (`FINETUNING_DEFAULTS`) for the size
+    of built-in preset `name` (or alias); `None` for any other model."""
+    if not isinstance(name, str) or not is_builtin_name(name):
+        return None
+    size = ELECTRA_PRESETS[canonical_name(name)]["size"]
+    return dict(FINETUNING_DEFAULTS[size])
 
 
 def preset_path(name):
@@ -171,14 +218,15 @@ def offline_instructions(name):
         "(unzipped: model.ckpt-<step>.index, model.ckpt-<step>.data-*, "
         "vocab.txt; it holds the generator and the discriminator)\n"
         "into a directory SOURCE_DIR, then run\n"
-        f"    python tools/convert_checkpoint.py --preset-name {name} "
-        "SOURCE_DIR\n"
+        f"    keras-electra convert --preset-name {name} SOURCE_DIR\n"
         f"which writes the converted preset to {preset_path(name)}."
     )
 
 
 def resolve_builtin_preset(name):
-    """The cached Keras preset for a built-in name; converts on first use."""
+    """The cached Keras preset for a built-in name (or keras-hub alias);
+    converts on first use."""
+    name = canonical_name(name)
     target = preset_path(name)
     if os.path.exists(os.path.join(target, "config.json")):
         return target
@@ -199,6 +247,7 @@ def resolve_builtin_preset(name):
 
 def _register_with_keras_hub():
     """List the names in `ElectraBackbone.presets` (and the tasks')."""
+    # Private: keras-hub has no public API to register presets (0.32).
     from keras_hub.src.utils.preset_utils import register_presets
 
     from keras_electra.models.electra_backbone import ElectraBackbone
@@ -206,4 +255,7 @@ def _register_with_keras_hub():
     register_presets(ELECTRA_PRESETS, ElectraBackbone)
 
 
-_register_with_keras_hub()
+# Registered by `keras_electra._load_all` (the first public class used); here
+# when the backbone is already loaded. Never imports Keras by itself.
+if "keras_electra.models.electra_backbone" in sys.modules:
+    _register_with_keras_hub()

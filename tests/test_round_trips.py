@@ -77,6 +77,11 @@ TASKS = {
     "ElectraMultipleChoice": (
         lambda: _with_preprocessor(keras_electra.ElectraMultipleChoice), _choices
     ),
+    # A decoder: no segment ids (transformers' ElectraForCausalLM uses 0).
+    "ElectraCausalLM": (
+        lambda: _with_preprocessor(keras_electra.ElectraCausalLM),
+        lambda batch: {k: batch[k] for k in ("token_ids", "padding_mask")},
+    ),
 }
 
 

@@ -2,7 +2,8 @@
 
     keras-electra quickstart          # the whole job, offline, in minutes
     keras-electra COMMAND --help      # pretrain, finetune, evaluate, predict,
-                                      # export, convert, fill-mask, detect
+                                      # export, convert, fill-mask, detect,
+                                      # info
 """
 
 from keras_electra.cli.app import build_parser

@@ -1,7 +1,8 @@
 """`keras-electra`: pre-train, fine-tune, evaluate, export and serve ELECTRA.
 
-Parsing and checking the options needs no Keras backend; `main` then makes
-sure Keras runs on the backend asked for (`--backend`) and dispatches to
+Parsing and checking the options imports neither Keras nor keras-hub (so
+`--help` answers at once); `main` then sets `KERAS_BACKEND` from
+`--backend` before anything imports Keras and dispatches to
 `keras_electra.cli.commands`.
 """
 
@@ -79,10 +80,10 @@ def model_spec(value):
     """A built-in preset name, an `hf://` (or other `://`) handle, or an
     existing local directory (Keras preset, transformers checkpoint, pair
     directory written by `pretrain`, or a SavedModel where accepted)."""
-    from keras_electra.utils.preset_resolution import _builtin_presets
+    from keras_electra.presets import is_builtin_name
     from keras_electra.utils.preset_resolution import unknown_preset_error
 
-    if "://" in value or value in _builtin_presets():
+    if "://" in value or is_builtin_name(value):
         return value
     if os.path.isdir(value):
         return value
@@ -349,17 +350,29 @@ def _labelled_data(parser, with_train=True, with_validation=False):
     )
 
 
-def _finetuning(parser, defaults, prefixed):
+def _finetuning(parser, defaults, prefixed, preset_defaults=False):
+    """`preset_defaults`: leave epochs and learning rate unset, for
+    `fill_finetuning_defaults` (Google's for a built-in preset)."""
     group = parser.add_argument_group("fine-tuning")
     p = "--finetune-" if prefixed else "--"
     extra = lambda option: [] if prefixed else [f"--finetune-{option}"]  # noqa: E731
+
+    def default(key, google):
+        if preset_defaults:
+            return None, (
+                f"default: Google's for a built-in preset ({google}), "
+                f"else {defaults[key]}"
+            )
+        return defaults[key], str(defaults[key])
+
+    epochs, epochs_help = default("finetune_epochs", "3")
     group.add_argument(
         f"{p}epochs",
         *extra("epochs"),
         dest="finetune_epochs",
         type=positive_int,
-        default=defaults["finetune_epochs"],
-        help=f"passes over the training data ({defaults['finetune_epochs']})",
+        default=epochs,
+        help=f"passes over the training data ({epochs_help})",
     )
     group.add_argument(
         f"{p}batch-size",
@@ -369,15 +382,49 @@ def _finetuning(parser, defaults, prefixed):
         default=defaults["finetune_batch_size"],
         help=f"examples per step ({defaults['finetune_batch_size']})",
     )
+    rate, rate_help = default(
+        "finetune_learning_rate", "small and base 1e-4, large 5e-5"
+    )
     group.add_argument(
         f"{p}learning-rate",
         *extra("learning-rate"),
         dest="finetune_learning_rate",
         type=positive_float,
-        default=defaults["finetune_learning_rate"],
+        default=rate,
         help="peak learning rate, ELECTRA's fine-tuning AdamW with layer-wise "
-        f"decay, warm-up and linear decay ({defaults['finetune_learning_rate']})",
+        f"decay, warm-up and linear decay ({rate_help})",
     )
+    group.add_argument(
+        f"{p}layerwise-lr-decay",
+        *extra("layerwise-lr-decay"),
+        dest="layerwise_lr_decay",
+        type=fraction,
+        help="learning-rate factor per layer below the top; 1 turns it off "
+        "(default: Google's, 0.8, or 0.9 for 24-layer models)",
+    )
+
+
+def fill_finetuning_defaults(args):
+    """`finetune` options left unset: Google's fine-tuning defaults for a
+    built-in preset's model size (`keras_electra.presets.FINETUNING_DEFAULTS`,
+    from `configure_finetuning.py`), else the quick start's."""
+    if args.command != "finetune":
+        return
+    from keras_electra.presets import finetuning_defaults
+
+    google = finetuning_defaults(args.model)
+    if google is None:
+        google = dict(
+            epochs=QUICKSTART["finetune_epochs"],
+            learning_rate=QUICKSTART["finetune_learning_rate"],
+            layerwise_lr_decay=None,  # the model's (create_optimizer)
+        )
+    if args.finetune_epochs is None:
+        args.finetune_epochs = google["epochs"]
+    if args.finetune_learning_rate is None:
+        args.finetune_learning_rate = google["learning_rate"]
+    if args.layerwise_lr_decay is None:
+        args.layerwise_lr_decay = google["layerwise_lr_decay"]
 
 
 def _texts(parser, what):
@@ -474,7 +521,7 @@ def build_parser():
     )
     _sequence_length(f, None)
     _labelled_data(f, with_validation=True)
-    _finetuning(f, QUICKSTART, prefixed=False)
+    _finetuning(f, QUICKSTART, prefixed=False, preset_defaults=True)
 
     e = add("evaluate", "accuracy of a fine-tuned classifier on test data")
     _common(e)
@@ -521,8 +568,7 @@ def build_parser():
     c = add(
         "convert",
         "convert a Google TF1, transformers or keras-hub checkpoint into a "
-        "Keras preset (tools/convert_checkpoint.py; `convert --help` lists "
-        "its options)",
+        "Keras preset (`convert --help` lists its options)",
     )
     c.add_argument("convert_args", nargs=argparse.REMAINDER)
 
@@ -559,6 +605,17 @@ def build_parser():
         help="probability above which a token is marked replaced (0.5)",
     )
     _texts(d, "texts to check")
+
+    i = add(
+        "info",
+        "print the versions and the Keras backend in use (loads no model)",
+    )
+    i.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend (sets KERAS_BACKEND before Keras starts); "
+        "default: $KERAS_BACKEND, else tensorflow",
+    )
     return parser
 
 
@@ -593,9 +650,23 @@ def _current_backend():
 
 
 def _rerun_with_backend(backend, argv):
-    """Run this command again in a process whose Keras uses `backend`."""
+    """Run this command again in a process whose Keras uses `backend`.
+
+    Only when Keras was imported before `main` (say, `main` called from
+    Python). The child imports this very `keras_electra` and never the
+    working directory's (`python -m`/`-c` would put the working directory
+    first on `sys.path`, where a clone's `keras_electra/` folder shadows an
+    editable install).
+    """
     env = dict(os.environ, KERAS_BACKEND=backend)
-    command = [sys.executable, "-m", "keras_electra.cli", *argv]
+    root = os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )
+    code = (
+        f"import sys; sys.path[0] = {root!r}; "
+        "from keras_electra.cli.app import main; sys.exit(main())"
+    )
+    command = [sys.executable, "-c", code, *argv]
     return subprocess.call(command, env=env)
 
 
@@ -608,17 +679,22 @@ def main(argv=None):
     """Entry point of the `keras-electra` command. Returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "convert":
-        from keras_electra.cli.commands import run_convert
+        # Not through `commands` (which imports Keras): `convert --help`
+        # stays instant.
+        from keras_electra.conversion import command
 
-        return run_convert(argv[1:])
+        return command.main(argv[1:], prog=f"{PROG} convert")
     parser = build_parser()
     args = parser.parse_args(argv)
     _check(parser, args)
+    fill_finetuning_defaults(args)
     if args.backend and args.backend != _current_backend():
         if "keras" in sys.modules:
-            # Keras (imported with the package) cannot switch backend in a
+            # Keras, imported before `main`, cannot switch backend in a
             # running process: run the command again under the right one.
             return _rerun_with_backend(args.backend, argv)
+        # Nothing has imported Keras yet (parsing does not): it starts on
+        # this backend.
         os.environ["KERAS_BACKEND"] = args.backend
     from keras_electra.cli import commands
 

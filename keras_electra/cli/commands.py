@@ -18,6 +18,8 @@ from keras_electra.cli.app import UsageError
 from keras_electra.cli.app import default_output_dir
 from keras_electra.cli.plots import plot_pretraining_curves
 
+# Label names travel in the classifier's own config (`label_names`); runs
+# made before that kept them in this side file, which is still read.
 LABEL_NAMES_FILE = "label_names.json"
 SAVED_MODEL_FILE = "saved_model.pb"
 PAIR_DISCRIMINATOR = "discriminator"
@@ -76,10 +78,14 @@ class RunDir:
 
     def callbacks(self, name, checkpoints=True):
         """Checkpoints (resume on rerun) and TensorBoard logs for `name`."""
+        from keras_electra.pretraining.checkpointing import (
+            AtomicBackupAndRestore,
+        )
+
         callbacks = []
         if checkpoints:
             callbacks.append(
-                keras.callbacks.BackupAndRestore(
+                AtomicBackupAndRestore(
                     self.path("checkpoints", name), delete_checkpoint=False
                 )
             )
@@ -110,6 +116,7 @@ def pair_member(model, member):
 
 
 def read_label_names(preset):
+    """The names of an old run's side file, or `None`."""
     path = os.path.join(preset, LABEL_NAMES_FILE) if os.path.isdir(preset) else ""
     if path and os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
@@ -119,8 +126,7 @@ def read_label_names(preset):
 
 def read_texts(args):
     if args.input:
-        with bundled.open_text(args.input) as f:
-            texts = [line.rstrip("\n") for line in f if line.strip()]
+        texts = [line for line in readers.read_lines(args.input) if line.strip()]
         if not texts:
             raise UsageError(f"--input {args.input!r} holds no text")
         return texts
@@ -248,8 +254,7 @@ def load_task_data(args, need_train=True, label_names=None, run=None):
 def read_vocabulary(path):
     if path is None:
         return bundled.vocabulary()
-    with bundled.open_text(path) as f:
-        vocabulary = [line.rstrip("\n") for line in f]
+    vocabulary = readers.read_lines(path)
     missing = [
         t for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
         if t not in vocabulary
@@ -333,9 +338,10 @@ def pretraining_files(args, run, fallback_texts=None):
         for i, path in enumerate(args.corpus):
             if path.endswith(".gz"):
                 files += write_corpus(
-                    bundled.read_documents(path), directory, f"corpus{i}"
+                    readers.read_documents(path), directory, f"corpus{i}"
                 )
             else:
+                readers.check_text_file(path)
                 files.append(os.path.abspath(path))
         return files, ", ".join(os.path.basename(p) for p in args.corpus)
     if fallback_texts is not None:
@@ -464,11 +470,13 @@ def pretrain(args, run, fallback_texts=None):
 # === Fine-tuning and evaluation ===
 
 
-def build_classifier(model, num_classes, seed, random_init, length):
+def build_classifier(model, num_classes, seed, random_init, length,
+                     label_names=None):
     keras.utils.set_random_seed(seed)
     classifier = keras_electra.ElectraClassifier.from_preset(
         pair_member(model, PAIR_DISCRIMINATOR),
         num_classes=num_classes,
+        label_names=label_names,
         load_weights=not random_init,
     )
     preprocessor = classifier.preprocessor
@@ -524,6 +532,7 @@ def finetune(args, run, model, task, name, random_init=False):
         args.seed,
         random_init,
         getattr(args, "sequence_length", None),
+        label_names=task.label_names,
     )
     train_ids = task.ids(task.train)
     steps = args.finetune_epochs * math.ceil(
@@ -534,13 +543,15 @@ def finetune(args, run, model, task, name, random_init=False):
             classifier,
             learning_rate=args.finetune_learning_rate,
             num_train_steps=steps,
+            layerwise_lr_decay=getattr(args, "layerwise_lr_decay", None),
         ),
         metrics=["accuracy"],
     )
     kind = "random weights" if random_init else "pre-trained weights"
     say(
         f"\n== Fine-tuning {name} ({kind}): {len(task.train)} examples, "
-        f"{args.finetune_epochs} epochs, {steps} steps"
+        f"{args.finetune_epochs} epochs, {steps} steps, learning rate "
+        f"{args.finetune_learning_rate:g}"
     )
     validation = None
     if task.validation is not None:
@@ -558,9 +569,7 @@ def finetune(args, run, model, task, name, random_init=False):
     )
     fit_seconds = time.time() - start
     output = run.path(name)
-    classifier.save_to_preset(output)
-    with open(os.path.join(output, LABEL_NAMES_FILE), "w") as f:
-        json.dump(task.label_names, f)
+    classifier.save_to_preset(output)  # with its `label_names`
     result = {
         "model": model,
         "random_init": random_init,
@@ -617,7 +626,7 @@ def saved_model_predict(path, inputs, batch_size=64):
 
 def export_classifier(classifier, path, label_names):
     start = time.time()
-    keras_electra.export(classifier, path, label_names=label_names, overwrite=True)
+    classifier.export(path, label_names=label_names, overwrite=True)
     return time.time() - start
 
 
@@ -653,7 +662,7 @@ def cmd_finetune(args):
 def load_classifier(model):
     preset = pair_member(model, PAIR_DISCRIMINATOR)
     classifier = keras_electra.ElectraClassifier.from_preset(preset)
-    names = read_label_names(preset)
+    names = classifier.label_names or read_label_names(preset)
     if names is None:
         names = [str(i) for i in range(classifier.num_classes)]
     return classifier, names
@@ -733,11 +742,15 @@ def load_task(model):
 def cmd_export(args):
     model = pair_member(args.model, PAIR_DISCRIMINATOR)
     task = load_task(model)
-    names = read_label_names(model)
+    # The task's own `label_names` are exported with it; an old run's side
+    # file names a classifier saved without them.
+    names = None
+    if getattr(task, "label_names", None) is None:
+        names = read_label_names(model)
     options = {"overwrite": args.overwrite}
     if names is not None:
         options["label_names"] = names
-    path = keras_electra.export(task, args.output, **options)
+    path = task.export(args.output, **options)
     say(f"SavedModel ({type(task).__name__}): {path}")
     say(f"Next: {PROG} predict --model {path} \"some text\"")
 
@@ -912,7 +925,24 @@ def print_summary(results, task, served_labels, served_scores):
         shown += 1
 
 
+def cmd_info(args):
+    """Versions and the backend Keras runs on (cheap: loads no model)."""
+    from importlib import metadata
+
+    backend = keras.config.backend()
+    library = sys.modules.get(backend)
+    say(f"{PROG} {keras_electra.__version__}")
+    say(f"backend: {backend} {getattr(library, '__version__', '')}".rstrip())
+    say(f"keras: {keras.__version__}")
+    try:
+        say(f"keras-hub: {metadata.version('keras-hub')}")
+    except metadata.PackageNotFoundError:
+        say("keras-hub: not installed")
+    say(f"python: {platform.python_version()}")
+
+
 COMMANDS = {
+    "info": cmd_info,
     "quickstart": cmd_quickstart,
     "pretrain": cmd_pretrain,
     "finetune": cmd_finetune,

@@ -21,11 +21,11 @@ offline.
 Examples:
 
   # Google's ELECTRA-Base, unzipped in ./electra_base, as the cached preset:
-  python tools/convert_checkpoint.py --preset-name electra_base_discriminator_en electra_base
-  python tools/convert_checkpoint.py --preset-name electra_base_generator_en electra_base
+  keras-electra convert --preset-name electra_base_discriminator_en electra_base
+  keras-electra convert --preset-name electra_base_generator_en electra_base
 
   # Both networks, for continued pre-training:
-  python tools/convert_checkpoint.py --model pair --output electra_base_pair electra_base
+  keras-electra convert --model pair --output electra_base_pair electra_base
 """
 
 import argparse

@@ -7,7 +7,7 @@ written with `tf` ops run it through a cached `tf.function` when called
 eagerly, so eager and `tf.data` calls execute the same code.
 """
 
-from keras_hub.src.utils.tensor_utils import tf
+import tensorflow as tf
 
 
 def call_in_graph(cache, key, fn, *args):

@@ -20,6 +20,8 @@ The ids equal those of `ElectraTokenizer` (tests check it on real text).
 import re
 
 import regex
+# Private: the constants keras-hub's WordPieceTokenizer splits words with,
+# so that offsets split exactly as it does; no public alias (keras-hub 0.32).
 from keras_hub.src.tokenizers.word_piece_tokenizer import MAX_BYTES_PER_WORD
 from keras_hub.src.tokenizers.word_piece_tokenizer import PY_CJK_REGEX
 from keras_hub.src.tokenizers.word_piece_tokenizer import PY_PUNCTUATION_REGEX

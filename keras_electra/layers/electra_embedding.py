@@ -1,6 +1,6 @@
 import keras
 from keras.layers import ReversibleEmbedding
-from keras_hub.src.layers.modeling.position_embedding import PositionEmbedding
+from keras_hub.layers import PositionEmbedding
 
 from keras_electra.utils.initializers import electra_kernel_initializer
 

@@ -1,11 +1,12 @@
 import keras
-from keras_hub.src.layers.modeling.transformer_encoder import TransformerEncoder
-from keras_hub.src.models.backbone import Backbone
+from keras_hub.layers import TransformerEncoder
+from keras_hub.models import Backbone
 
 from keras_electra.layers.electra_embedding import ElectraEmbedding
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.input_validation import check_call_inputs
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 # keras-hub's own `ElectraBackbone` uses the tanh-approximate GELU and adds
@@ -154,6 +155,12 @@ class ElectraBackbone(PresetResolvingMixin, Backbone):
         self.dropout = dropout
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
+
+    def __call__(self, *args, **kwargs):
+        # Concrete inputs of a direct call are checked here, so every
+        # backend raises `InvalidInputError` (JAX would return NaN).
+        check_call_inputs(args[0] if args else kwargs.get("inputs"), self)
+        return super().__call__(*args, **kwargs)
 
     def encode(self, embedded, padding_mask):
         """Run the projection (if any) and the transformer stack.

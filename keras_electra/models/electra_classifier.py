@@ -1,5 +1,6 @@
 import keras
-from keras_hub.src.models.text_classifier import TextClassifier
+import numpy as np
+from keras_hub.models import TextClassifier
 
 from keras_electra.finetuning.optimization import create_optimizer
 from keras_electra.finetuning.sequence_length import clamp_sequence_length
@@ -10,11 +11,18 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraClassifier(PresetResolvingMixin, TextClassifier):
+class ElectraClassifier(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    TextClassifier,
+):
     """ELECTRA for sentence (pair) classification and regression (GLUE).
 
     The backbone followed by `ElectraClassificationHead` on the final
@@ -37,6 +45,12 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
         head: `"google"` or `"transformers"`.
         activation: Output activation; `None` returns logits.
         dropout: float. Dropout of the head (Google and transformers: 0.1).
+        label_names: list of strings or `None`. The name of each class
+            (index = class id), e.g. `["anger", "joy", "sadness"]`; its
+            length must equal `num_classes` (which it sets if omitted). Kept
+            in the config and presets, read from (and written to) a
+            transformers checkpoint's `id2label`, used by
+            `predict_labels()` and the SavedModel export.
 
     Example:
     ```python
@@ -45,6 +59,12 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
     )
     classifier.fit(x=["great movie", "dull plot"], y=[1, 0], batch_size=2)
     classifier.predict(["what a film"])
+
+    # A fine-tuned classifier knows its label names.
+    classifier = keras_electra.ElectraClassifier.from_preset(
+        "path/to/emotion_classifier"  # id2label: anger, joy, sadness
+    )
+    classifier.predict_labels(["I am so happy today"])  # [("joy", 0.93)]
     ```
     """
 
@@ -59,8 +79,12 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
         head="google",
         activation=None,
         dropout=0.1,
+        label_names=None,
         **kwargs,
     ):
+        if num_classes is None and label_names is not None:
+            num_classes = len(label_names)
+        label_names = _check_label_names(label_names, num_classes)
         if num_classes is None:
             raise ValueError(
                 "`ElectraClassifier` needs `num_classes` (1 for regression), "
@@ -91,6 +115,7 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
         self.head = head
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
+        self.label_names = label_names
 
     @property
     def is_regression(self):
@@ -125,6 +150,92 @@ class ElectraClassifier(PresetResolvingMixin, TextClassifier):
                 "head": self.head,
                 "activation": keras.activations.serialize(self.activation),
                 "dropout": self.dropout,
+                "label_names": self.label_names,
             }
         )
         return config
+
+    def predict_labels(self, texts, top_k=1, batch_size=32):
+        """Predicted labels and their probabilities for raw strings.
+
+        The transformers guide's `model.config.id2label[logits.argmax()]`
+        in one call: the task's preprocessor tokenizes `texts`, the model
+        predicts, and the softmax over classes is read out by name.
+
+        Args:
+            texts: a string, a list of strings, or a tuple `(first, second)`
+                of two lists for sentence pairs.
+            top_k: int. How many labels to return per text.
+            batch_size: int.
+
+        Returns:
+            With `top_k=1`, one `(label, probability)` per text, e.g.
+            `[("joy", 0.93), ("anger", 0.71)]`; with `top_k > 1`, one list
+            of `top_k` such pairs per text, most likely first. A single
+            string gives a single result. Labels are `label_names`, or the
+            class ids as strings (`"0"`, `"1"`, ...) when the classifier
+            has no names, as in the SavedModel's `label` output.
+        """
+        if self.preprocessor is None:
+            raise ValueError(
+                "`predict_labels()` needs a preprocessor (built by "
+                "`from_preset`) to tokenize raw strings."
+            )
+        if self.is_regression:
+            raise ValueError(
+                "`predict_labels()` needs a classifier; this one has "
+                "`num_classes=1` (regression): use `predict()` for scores."
+            )
+        if not isinstance(top_k, int) or not 1 <= top_k <= self.num_classes:
+            raise ValueError(
+                f"`top_k` must be an int from 1 to num_classes "
+                f"({self.num_classes}). Received: top_k={top_k!r}"
+            )
+        single = isinstance(texts, str)
+        if single:
+            texts = [texts]
+        elif isinstance(texts, tuple):
+            texts = tuple(list(t) for t in texts)
+        else:
+            texts = list(texts)
+        outputs = self.predict(texts, batch_size=batch_size, verbose=0)
+        outputs = np.asarray(keras.ops.convert_to_numpy(outputs), "float64")
+        if self.activation is keras.activations.softmax:
+            probabilities = outputs
+        else:
+            shifted = np.exp(outputs - outputs.max(-1, keepdims=True))
+            probabilities = shifted / shifted.sum(-1, keepdims=True)
+        names = self.label_names or [
+            str(i) for i in range(self.num_classes)
+        ]
+        results = []
+        for row in probabilities:
+            best = np.argsort(-row, kind="stable")[:top_k]
+            ranked = [(names[i], float(row[i])) for i in best]
+            results.append(ranked[0] if top_k == 1 else ranked)
+        return results[0] if single else results
+
+
+def _check_label_names(label_names, num_classes):
+    """`label_names` as a list of strings, checked against `num_classes`."""
+    if label_names is None:
+        return None
+    if isinstance(label_names, str) or not all(
+        isinstance(name, str) for name in label_names
+    ):
+        raise ValueError(
+            "`label_names` must be a list of strings. Received: "
+            f"label_names={label_names!r}"
+        )
+    label_names = list(label_names)
+    if len(label_names) != num_classes:
+        raise ValueError(
+            f"`label_names` has {len(label_names)} names but `num_classes` "
+            f"is {num_classes}: give one name per class. Received: "
+            f"label_names={label_names!r}"
+        )
+    if len(set(label_names)) != len(label_names):
+        raise ValueError(
+            f"`label_names` must be distinct. Received: {label_names!r}"
+        )
+    return label_names

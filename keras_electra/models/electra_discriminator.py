@@ -1,6 +1,6 @@
 import keras
 from keras import ops
-from keras_hub.src.models.task import Task
+from keras_hub.models import Task
 
 from keras_electra.layers.electra_discriminator_head import (
     ElectraDiscriminatorHead,
@@ -10,11 +10,18 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraDiscriminator(PresetResolvingMixin, Task):
+class ElectraDiscriminator(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    Task,
+):
     """ELECTRA's discriminator: which tokens were replaced?
 
     The equivalent of transformers' `ElectraForPreTraining`: the backbone

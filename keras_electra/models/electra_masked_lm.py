@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 from keras import ops
-from keras_hub.src.layers.modeling.masked_lm_head import MaskedLMHead
-from keras_hub.src.models.masked_lm import MaskedLM
+from keras_hub.layers import MaskedLMHead
+from keras_hub.models import MaskedLM
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_masked_lm_preprocessor import (
@@ -11,11 +11,18 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMaskedLM(PresetResolvingMixin, MaskedLM):
+class ElectraMaskedLM(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    MaskedLM,
+):
     """ELECTRA's generator: a masked language model.
 
     The head is Google's (and transformers' `ElectraForMaskedLM`):

@@ -1,5 +1,5 @@
 import keras
-from keras_hub.src.models.masked_lm_preprocessor import MaskedLMPreprocessor
+from keras_hub.models import MaskedLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer

@@ -1,5 +1,5 @@
 import keras
-from keras_hub.src.models.task import Task
+from keras_hub.models import Task
 
 from keras_electra.finetuning.optimization import create_optimizer
 from keras_electra.finetuning.sequence_length import clamp_sequence_length
@@ -12,11 +12,18 @@ from keras_electra.models.electra_multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoice(PresetResolvingMixin, Task):
+class ElectraMultipleChoice(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    Task,
+):
     """ELECTRA for multiple choice (transformers' `ElectraForMultipleChoice`).
 
     Inputs are `[batch, num_choices, seq]` (one packed `(prompt, choice)`

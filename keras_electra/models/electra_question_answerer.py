@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 from keras import ops
-from keras_hub.src.models.task import Task
+from keras_hub.models import Task
 
 from keras_electra.finetuning.datasets import read_squad
 from keras_electra.finetuning.optimization import create_optimizer
@@ -12,6 +12,8 @@ from keras_electra.models.electra_question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
@@ -20,7 +22,12 @@ def _is_raw(x):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswerer(PresetResolvingMixin, Task):
+class ElectraQuestionAnswerer(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    Task,
+):
     """ELECTRA for extractive question answering (SQuAD 1.1 and 2.0).
 
     The backbone followed by a dense layer with two outputs per token

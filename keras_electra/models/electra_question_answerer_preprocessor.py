@@ -3,8 +3,8 @@ import warnings
 
 import keras
 import numpy as np
-from keras_hub.src.models.preprocessor import Preprocessor
-from keras_hub.src.utils.tensor_utils import tf
+from keras_hub.models import Preprocessor
+import tensorflow as tf
 
 from keras_electra.finetuning.wordpiece_offsets import WordPieceOffsetTokenizer
 from keras_electra.models.electra_backbone import ElectraBackbone

@@ -1,7 +1,5 @@
 import keras
-from keras_hub.src.models.text_classifier_preprocessor import (
-    TextClassifierPreprocessor,
-)
+from keras_hub.models import TextClassifierPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer

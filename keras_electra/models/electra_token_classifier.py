@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 from keras import ops
-from keras_hub.src.models.task import Task
-from keras_hub.src.utils.tensor_utils import tf
+from keras_hub.models import Task
+import tensorflow as tf
 
 from keras_electra.finetuning.optimization import create_optimizer
 from keras_electra.finetuning.sequence_length import clamp_sequence_length
@@ -12,6 +12,8 @@ from keras_electra.models.electra_token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
@@ -25,7 +27,12 @@ def _to_ragged(values, dtype):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifier(PresetResolvingMixin, Task):
+class ElectraTokenClassifier(
+    ServingExportMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    Task,
+):
     """ELECTRA for word tagging (NER, chunking, POS).
 
     The backbone followed by dropout and a dense layer giving per-token
@@ -176,6 +183,45 @@ class ElectraTokenClassifier(PresetResolvingMixin, Task):
                 keep = ids >= 0
                 labels[ids[keep]] = preds[keep]
                 results.append([int(label) for label in labels])
+        return results
+
+    def predict_labels(self, sentences, batch_size=32):
+        """Every word's label and its probability, at its first WordPiece.
+
+        The token-level analogue of `ElectraClassifier.predict_labels`.
+
+        Args:
+            sentences: a list of lists of words.
+
+        Returns:
+            One list per sentence of one `(label, probability)` per word.
+            Labels are `label_names`, or the label ids as strings (`"0"`,
+            `"1"`, ...) without names. Words cut off by truncation get
+            label id 0 with probability `nan`.
+        """
+        if self.preprocessor is None:
+            raise ValueError(
+                "`predict_labels()` needs a preprocessor to tokenize words."
+            )
+        names = self.label_names or [str(i) for i in range(self.num_classes)]
+        sentences = [list(s) for s in sentences]
+        results = []
+        for start in range(0, len(sentences), batch_size):
+            chunk = sentences[start : start + batch_size]
+            word_ids = ops.convert_to_numpy(self.preprocessor.word_ids(chunk))
+            logits = np.asarray(
+                ops.convert_to_numpy(self.predict_on_batch(chunk)), "float64"
+            )
+            shifted = np.exp(logits - logits.max(-1, keepdims=True))
+            probabilities = shifted / shifted.sum(-1, keepdims=True)
+            for words, ids, probs in zip(chunk, word_ids, probabilities):
+                labels = [(names[0], float("nan"))] * len(words)
+                for position in np.flatnonzero(ids >= 0):
+                    best = int(probs[position].argmax())
+                    labels[ids[position]] = (
+                        names[best], float(probs[position, best])
+                    )
+                results.append(labels)
         return results
 
     def predict_tags(self, sentences, batch_size=32):

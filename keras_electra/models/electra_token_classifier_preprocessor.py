@@ -1,11 +1,11 @@
 import keras
 import numpy as np
-from keras_hub.src.layers.preprocessing.multi_segment_packer import (
-    MultiSegmentPacker,
-)
-from keras_hub.src.models.preprocessor import Preprocessor
+from keras_hub.layers import MultiSegmentPacker
+from keras_hub.models import Preprocessor
+# Private: keras-hub's preprocessing decorator (tf conversion on the CPU);
+# no public alias (keras-hub 0.32).
 from keras_hub.src.utils.tensor_utils import preprocessing_function
-from keras_hub.src.utils.tensor_utils import tf
+import tensorflow as tf
 
 from keras_electra.finetuning.tf_graph import call_in_graph
 from keras_electra.models.electra_backbone import ElectraBackbone

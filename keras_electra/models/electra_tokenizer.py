@@ -2,7 +2,7 @@ import re
 import unicodedata
 
 import keras
-from keras_hub.src.tokenizers.word_piece_tokenizer import WordPieceTokenizer
+from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.utils.preset_resolution import PresetResolvingMixin

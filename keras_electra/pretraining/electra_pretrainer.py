@@ -7,9 +7,11 @@ import warnings
 import keras
 import numpy as np
 from keras import ops
+# Private: how Keras scales a loss under a distribution strategy, and the
+# scope that keeps it from tracking attributes; no public alias (Keras 3.15).
 from keras.src.losses.loss import scale_loss_for_distribution
 from keras.src.utils.tracking import DotNotTrackScope
-from keras_hub.src.models.task import Task
+from keras_hub.models import Task
 
 from keras_electra.conversion.google_tf1_loader import PAIR_FILE
 from keras_electra.conversion.google_tf1_loader import PAIR_FORMAT
@@ -31,6 +33,7 @@ from keras_electra.pretraining.replaced_token_detection_layer import (
 from keras_electra.pretraining.replaced_token_detection_layer import (
     tie_generator_head,
 )
+from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 # The layout of a pair directory, shared with `tools/convert_checkpoint.py`
@@ -81,7 +84,9 @@ def generator_backbone_for(
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraPretrainer(PresetResolvingMixin, Task):
+class ElectraPretrainer(
+    PresetResolvingMixin, InputValidatingMixin, Task
+):
     """ELECTRA pre-training by replaced token detection, with `fit()`.
 
     Trains a generator (a small masked language model) and a discriminator
@@ -688,7 +693,7 @@ def _pair_presets(preset, generator_preset):
         f"Cannot find the generator for {preset!r}. Pass "
         "`generator_preset=`, or a directory with `discriminator/` and "
         "`generator/` presets (written by `ElectraPretrainer.save_to_preset` "
-        "or `tools/convert_checkpoint.py`)."
+        "or `keras-electra convert`)."
     )
 
 

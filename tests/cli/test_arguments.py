@@ -1,5 +1,7 @@
 """`keras-electra` argument handling: --help, and clear errors (exit 2)."""
 
+import sys
+
 import pytest
 
 from keras_electra.cli import main
@@ -160,7 +162,10 @@ def test_backend_option_reruns_under_that_backend(monkeypatch, tmp_path):
     argv = ["predict", "--backend", other, "--model", str(tmp_path), "hi"]
     assert main(argv) == 7
     assert seen["env"]["KERAS_BACKEND"] == other
-    assert seen["command"][1:] == ["-m", "keras_electra.cli", *argv]
+    # Not `-m`: the child must not import the working directory's
+    # `keras_electra/` (tests/cli/test_backend_and_imports.py).
+    assert seen["command"][0] == sys.executable
+    assert seen["command"][1] == "-c" and seen["command"][3:] == argv
 
     # The current backend runs in-process (no rerun).
     seen.clear()

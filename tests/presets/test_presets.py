@@ -104,7 +104,7 @@ def test_unknown_name_suggests_close_matches():
     with pytest.raises(ValueError, match="Did you mean 'electra_base_discriminator_en'"):
         keras_electra.ElectraBackbone.from_preset("electra_base_discrimnator_en")
     with pytest.raises(ValueError, match="electra_small_generator_en"):
-        keras_electra.ElectraMaskedLM.from_preset("electra_small_generator_uncased_en")
+        keras_electra.ElectraMaskedLM.from_preset("electra_small_generator_cased_en")
 
 
 # === Name -> download -> convert -> cache -> offline ===
@@ -199,7 +199,7 @@ def test_offline_without_cache_says_which_files_and_how_to_convert(fake_hub):
         "config.json", "vocab.txt", "model.safetensors", "pytorch_model.bin",
         "https://storage.googleapis.com/electra-data/electra_base.zip",
         "model.ckpt-<step>.index",
-        "python tools/convert_checkpoint.py --preset-name electra_base_generator_en SOURCE_DIR",
+        "keras-electra convert --preset-name electra_base_generator_en SOURCE_DIR",
         presets.preset_path("electra_base_generator_en"),
     ):
         assert needed in message
