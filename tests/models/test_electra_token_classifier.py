@@ -11,6 +11,7 @@ from keras_electra import ElectraTokenizer
 from keras_electra.conversion.transformers_loader import (
     export_transformers_weights,
 )
+from keras_electra.finetuning.optimization import create_optimizer
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
@@ -118,18 +119,45 @@ class ElectraTokenClassifierTest(TestCase):
             hidden_dim=16,
             intermediate_dim=32,
             max_sequence_length=16,
+            dropout=0.0,
         )
         tagger = ElectraTokenClassifier(
-            backbone, preprocessor=tiny_preprocessor(), label_names=TAGS
+            backbone, preprocessor=tiny_preprocessor(), label_names=TAGS,
+            dropout=0.0,
         )
         self.assertEqual(tagger.num_classes, 3)
-        history = tagger.fit(SENTENCES, LABELS, batch_size=2, epochs=2,
+        # Two sentences to memorize: the loss must fall and every word,
+        # hence both entities, come out right.
+        tagger.compile(optimizer=create_optimizer(tagger, learning_rate=1e-2))
+        history = tagger.fit(SENTENCES, LABELS, batch_size=2, epochs=25,
                              verbose=0)
-        self.assertEqual(len(history.history["loss"]), 2)
+        losses = history.history["loss"]
+        print("token classifier loss", losses[0], "->", losses[-1])
+        self.assertLess(losses[-1], 0.1 * losses[0])
         gold = [[TAGS[i] for i in labels] for labels in LABELS]
+        self.assertEqual(tagger.predict_tags(SENTENCES), gold)
         scores = tagger.evaluate_entities(SENTENCES, gold)
-        self.assertEqual(scores["num_gold"], 2)
-        self.assertBetween(scores["f1"], 0.0, 1.0)
+        self.assertEqual(
+            (scores["num_gold"], scores["num_predicted"], scores["num_correct"]),
+            (2, 2, 2),
+        )
+        self.assertEqual(scores["f1"], 1.0)
+        # Known predictions, scored by hand (conlleval: an entity counts
+        # only with its type, start and end): gold entities (0, 1-1) and
+        # (1, 2-3); predicted (0, 1-1) right, (0, 2-2) spurious and
+        # (1, 2-2) cut short. P = 1/3, R = 1/2, F1 = 2PR / (P + R) = 0.4.
+        predicted = [["O", "B-ANIMAL", "B-ANIMAL"],
+                     ["O", "O", "B-ANIMAL", "O"]]
+        tagger.predict_tags = lambda sentences, batch_size=32: predicted
+        scores = tagger.evaluate_entities(SENTENCES, gold)
+        self.assertEqual(
+            (scores["num_gold"], scores["num_predicted"], scores["num_correct"]),
+            (2, 3, 1),
+        )
+        self.assertAllClose(
+            [scores["precision"], scores["recall"], scores["f1"]],
+            [1 / 3, 1 / 2, 0.4],
+        )
 
     def test_errors(self):
         backbone = ElectraBackbone(
