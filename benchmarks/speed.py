@@ -61,17 +61,6 @@ GENERATOR_HIDDEN_FRACTION = 0.25
 NUM_CLASSES = 2
 MASK_PROBABILITY = 0.15
 
-# Used only if `keras_electra/cli/app.py` cannot be read.
-QUICKSTART_FALLBACK = dict(
-    hidden_dim=128,
-    num_layers=2,
-    num_heads=2,
-    embedding_dim=64,
-    sequence_length=64,
-    generator_hidden_fraction=0.25,
-    pretrain_batch_size=16,
-)
-
 # name: (kind, KERAS_BACKEND, worker arguments, mode asked)
 CONTENDERS = {
     "transformers": ("transformers", None, [], "eager, sdpa"),
@@ -94,27 +83,21 @@ PACKAGES = (
 def quickstart_config():
     """The QUICKSTART dict of `keras_electra/cli/app.py`, read without
     importing keras_electra (which would import Keras)."""
-    try:
-        spec = importlib.util.find_spec("keras_electra")
-        path = os.path.join(
-            os.path.dirname(spec.origin), "cli", "app.py"
-        )
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-        for node in tree.body:
-            if (
-                isinstance(node, ast.Assign)
-                and any(getattr(t, "id", None) == "QUICKSTART" for t in node.targets)
-                and isinstance(node.value, ast.Call)
-            ):
-                return {
-                    kw.arg: ast.literal_eval(kw.value)
-                    for kw in node.value.keywords
-                }
-    except Exception as e:  # noqa: BLE001
-        print(f"note: could not read QUICKSTART ({e}); using a copy",
-              file=sys.stderr)
-    return dict(QUICKSTART_FALLBACK)
+    spec = importlib.util.find_spec("keras_electra")
+    path = os.path.join(os.path.dirname(spec.origin), "cli", "app.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "QUICKSTART" for t in node.targets)
+            and isinstance(node.value, ast.Call)
+        ):
+            return {
+                kw.arg: ast.literal_eval(kw.value)
+                for kw in node.value.keywords
+            }
+    raise RuntimeError(f"no `QUICKSTART = dict(...)` found in {path}")
 
 
 def model_sizes():

@@ -719,6 +719,7 @@ TASK_CLASSES = (
     "ElectraMaskedLM",
     "ElectraTokenClassifier",
     "ElectraQuestionAnswerer",
+    "ElectraMultipleChoice",
 )
 
 

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 
+from keras_electra.data import documents_from_lines
 from keras_electra.utils.data_files import DataFileError
 from keras_electra.utils.data_files import iter_lines
 
@@ -166,17 +167,7 @@ def read_documents(path):
     `keras_electra.data.read_documents`), with `DataError` naming the file
     and line for a file that is not text.
     """
-    documents, current = [], []
-    for line in _text_lines(path):
-        line = line.strip()
-        if line:
-            current.append(line)
-        elif current:
-            documents.append(current)
-            current = []
-    if current:
-        documents.append(current)
-    return documents
+    return documents_from_lines(_text_lines(path))
 
 
 def check_text_file(path):

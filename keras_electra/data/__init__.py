@@ -53,19 +53,25 @@ def open_text(filename):
 def read_documents(filename):
     """Read pre-training text: a list of documents, each a list of lines.
 
-    The format of Google's pre-training data builder (and of
-    `/work/shared/data/corpus`): one paragraph (or sentence) per line, an
-    empty line between documents. `.gz` files are read decompressed.
+    The format of Google's pre-training data builder: one paragraph (or
+    sentence) per line, an empty line between documents. `.gz` files are
+    read decompressed.
     """
-    documents, current = [], []
     with open_text(filename) as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                current.append(line)
-            elif current:
-                documents.append(current)
-                current = []
+        return documents_from_lines(f)
+
+
+def documents_from_lines(lines):
+    """Split lines of text into documents (lists of stripped, non-empty
+    lines) at the empty lines."""
+    documents, current = [], []
+    for line in lines:
+        line = line.strip()
+        if line:
+            current.append(line)
+        elif current:
+            documents.append(current)
+            current = []
     if current:
         documents.append(current)
     return documents

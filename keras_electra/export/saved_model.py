@@ -41,6 +41,8 @@ import tempfile
 
 import keras
 
+from keras_electra.utils.label_names import check_label_names
+
 SERVING_SIGNATURE = "serving_default"
 TOKEN_IDS_SIGNATURE = "token_ids"
 TOKEN_IDS_INT64_SIGNATURE = "token_ids_int64"
@@ -221,21 +223,9 @@ def _check_export_args(
         # Resolved here, in the caller's process: the TensorFlow subprocess
         # rebuilds the task from its config, which may not hold them.
         label_names = getattr(task, "label_names", None) or None
-    if label_names is not None:
-        if isinstance(label_names, str) or not all(
-            isinstance(n, str) for n in label_names
-        ):
-            raise ValueError(
-                "`label_names` must be a list of strings. Received: "
-                f"{label_names!r}"
-            )
-        label_names = list(label_names)
-        num_classes = getattr(task, "num_classes", None)
-        if num_classes and len(label_names) != num_classes:
-            raise ValueError(
-                f"`label_names` has {len(label_names)} names but the "
-                f"{type(task).__name__} predicts {num_classes} classes."
-            )
+    label_names = check_label_names(
+        label_names, getattr(task, "num_classes", None) or None
+    )
     max_length = task.backbone.max_sequence_length
     length = sequence_length or preprocessor.sequence_length
     if not isinstance(length, int) or length < 2 or length > max_length:

@@ -2,10 +2,8 @@ import keras
 from keras import ops
 from keras_hub.models import CausalLM
 
-# `any_equal` finds stop tokens the way keras-hub's own causal LMs do; it has
-# no public export.
-# Private: keras-hub's stop-token test for generation; no public alias
-# (keras-hub 0.32).
+# Private: `any_equal` finds stop tokens the way keras-hub's own causal LMs
+# do; it has no public alias (keras-hub 0.32).
 from keras_hub.src.utils.tensor_utils import any_equal
 
 from keras_electra.models.electra_backbone import ElectraBackbone
@@ -15,6 +13,7 @@ from keras_electra.models.electra_causal_lm_preprocessor import (
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
@@ -65,7 +64,7 @@ class ElectraCausalLMHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraCausalLM(PresetResolvingMixin, CausalLM):
+class ElectraCausalLM(PresetResolvingMixin, InputValidatingMixin, CausalLM):
     """ELECTRA run left to right: transformers' `ElectraForCausalLM`.
 
     ELECTRA is an encoder; it was never trained to generate. This task

@@ -12,6 +12,7 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.label_names import check_label_names
 from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
@@ -84,7 +85,7 @@ class ElectraClassifier(
     ):
         if num_classes is None and label_names is not None:
             num_classes = len(label_names)
-        label_names = _check_label_names(label_names, num_classes)
+        label_names = check_label_names(label_names, num_classes)
         if num_classes is None:
             raise ValueError(
                 "`ElectraClassifier` needs `num_classes` (1 for regression), "
@@ -214,28 +215,3 @@ class ElectraClassifier(
             ranked = [(names[i], float(row[i])) for i in best]
             results.append(ranked[0] if top_k == 1 else ranked)
         return results[0] if single else results
-
-
-def _check_label_names(label_names, num_classes):
-    """`label_names` as a list of strings, checked against `num_classes`."""
-    if label_names is None:
-        return None
-    if isinstance(label_names, str) or not all(
-        isinstance(name, str) for name in label_names
-    ):
-        raise ValueError(
-            "`label_names` must be a list of strings. Received: "
-            f"label_names={label_names!r}"
-        )
-    label_names = list(label_names)
-    if len(label_names) != num_classes:
-        raise ValueError(
-            f"`label_names` has {len(label_names)} names but `num_classes` "
-            f"is {num_classes}: give one name per class. Received: "
-            f"label_names={label_names!r}"
-        )
-    if len(set(label_names)) != len(label_names):
-        raise ValueError(
-            f"`label_names` must be distinct. Received: {label_names!r}"
-        )
-    return label_names

@@ -13,6 +13,7 @@ from keras_electra.models.electra_token_classifier_preprocessor import (
 )
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.label_names import check_label_names
 from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
@@ -83,11 +84,7 @@ class ElectraTokenClassifier(
                 "`ElectraTokenClassifier` needs `num_classes` (or "
                 f"`label_names`). Received: num_classes={num_classes!r}"
             )
-        if label_names is not None and len(label_names) != num_classes:
-            raise ValueError(
-                f"`label_names` has {len(label_names)} names but "
-                f"`num_classes` is {num_classes}."
-            )
+        label_names = check_label_names(label_names, num_classes)
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -111,7 +108,7 @@ class ElectraTokenClassifier(
 
         # === Config ===
         self.num_classes = num_classes
-        self.label_names = list(label_names) if label_names else None
+        self.label_names = label_names
         self.dropout = dropout
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto",
