@@ -19,9 +19,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
-from keras_hub.src.layers.preprocessing.multi_segment_packer import (
-    MultiSegmentPacker,
-)
+from keras_hub.layers import MultiSegmentPacker
+
+# Private: the WordPiece split patterns and special-token pattern that
+# keras-hub's WordPieceTokenizer applies, so the in-graph word offsets split
+# text exactly as the tokenizer does; keras-hub exports none of them
+# (keras-hub 0.32).
 from keras_hub.src.tokenizers import word_piece_tokenizer as word_piece
 
 _HEADS = {}
