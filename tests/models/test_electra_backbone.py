@@ -95,13 +95,14 @@ def test_low_precision_matches_float32(policy):
     embeddings and the output (2 layers of matmuls, softmax, GELU,
     residual adds and LayerNorms; Keras takes LayerNorm statistics in
     float32) adds up to about one unit roundoff u, largely cancelling, so
-    the error should stay within 3u on average over the real tokens and
-    20u at the worst element: 0.012 / 0.078 for bfloat16, 0.0015 / 0.0098
-    for float16. (`"bfloat16"`/`"float16"` also round the weights;
-    `mixed_*` keep float32 variables.) Measured on CPU (JAX): mean 1.2u,
-    max 10.5u (bfloat16), mean 1.1u, max 4.8u (float16). A float16 model
-    that rounds to bfloat16 anywhere exceeds these bounds, as does any
-    wrong cast or lost weight.
+    the error should stay within 2u on average over the real tokens and
+    20u at the worst element: 0.0078 / 0.078 for bfloat16, 0.00098 /
+    0.0098 for float16. (`"bfloat16"`/`"float16"` also round the weights;
+    `mixed_*` keep float32 variables.) Measured on CPU: mean 1.2u, max
+    7-10.5u (bfloat16), mean 1.1-1.15u, max 4.8-6.8u (float16; JAX,
+    PyTorch). A float16 model whose embeddings are rounded through
+    bfloat16 measured mean 2.7u and fails, as does any wrong cast or lost
+    weight.
     """
     keras.utils.set_random_seed(0)
     reference = ElectraBackbone(**backbone_kwargs())
@@ -121,5 +122,5 @@ def test_low_precision_matches_float32(policy):
     print(f"{policy}: mean error {error.mean() / u:.2f}u, "
           f"max {error.max() / u:.2f}u (u = {u})")
     assert np.all(np.isfinite(out[real]))
-    assert error.mean() < 3 * u
+    assert error.mean() < 2 * u
     assert error.max() < 20 * u
