@@ -28,7 +28,7 @@ from tests.pretraining import resume_worker
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKER = os.path.abspath(resume_worker.__file__)
-TOTAL_STEPS = 8
+TOTAL_STEPS = 16
 # Kill at a random moment after the run's first trained step, or inside the
 # second checkpoint write the run starts. (Each run starts a process: the
 # imports dominate the test's time.)
@@ -118,7 +118,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
             time.sleep(rng.uniform(0.0, 0.15))  # the write pauses 0.25 s
         else:
             reached = worker.wait_for("step")
-            time.sleep(rng.uniform(0.0, 2.0))
+            time.sleep(rng.uniform(0.0, 1.0))
         code = worker.kill()
         assert reached, worker.finish()[1]
         assert code == -signal.SIGKILL, worker.finish()[1]
