@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The tests' own data (see tests/data/README.md); never `../shared`, which a
-# user's clone does not have.
+# The tests' own data (see tests/data/README.md): everything the tests read
+# is inside the repository, as a user's clone has it.
 TEST_DATA = os.path.join(REPO, "tests", "data")
 
 

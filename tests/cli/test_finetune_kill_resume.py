@@ -11,20 +11,18 @@ The kill times come from a seeded generator, so a failure reproduces.
 
 import json
 import os
-import queue
 import random
 import re
 import shutil
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 import keras_electra
 from tests.conftest import TINY_VOCAB
+from tests.line_process import LineProcess
 
 EPOCHS = 6
 # "random": at a random moment of the run's second epoch (its first
@@ -39,42 +37,13 @@ def _entry_point():
     return [script] if script else [sys.executable, "-P", "-m", "keras_electra.cli"]
 
 
-class Run:
+class Run(LineProcess):
     """A `keras-electra finetune` process whose stdout lines arrive in a
     queue."""
 
     def __init__(self, argv, cwd):
         env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
-        self.process = subprocess.Popen(
-            _entry_point() + argv,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines = queue.Queue()
-        self.output = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-            self.lines.put(line.strip())
-        self.lines.put(None)
-
-    def wait_for(self, wanted, count=1, timeout=300):
-        """Wait for the `count`-th line starting with `wanted`; False if the
-        process ended first."""
-        deadline = time.time() + timeout
-        while True:
-            line = self.lines.get(timeout=max(1, deadline - time.time()))
-            if line is None:
-                return False
-            if line.startswith(wanted):
-                count -= 1
-                if count == 0:
-                    return True
+        super().__init__(_entry_point() + argv, env=env, cwd=cwd)
 
     def wait_for_a_write(self, directory, timeout=300):
         """Poll `directory` until a new entry appears (a save has started);
@@ -86,17 +55,6 @@ class Run:
                 return True
             time.sleep(0.001)
         return False
-
-    def kill(self):
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=60)
-        return self.process.returncode
-
-    def finish(self):
-        self.process.wait(timeout=600)
-        time.sleep(0.2)  # let the reader thread take the last lines
-        return self.process.returncode, "".join(self.output)
 
     def epochs(self):
         """The epochs this run started (Keras' "Epoch k/N" lines)."""

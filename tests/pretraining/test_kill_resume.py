@@ -9,12 +9,9 @@ The kill times come from a seeded generator, so a failure reproduces.
 """
 
 import os
-import queue
 import random
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 import h5py
@@ -24,6 +21,7 @@ import pytest
 from keras_electra.pretraining import latest_checkpoint
 from keras_electra.pretraining.checkpointing import WEIGHTS_FILE
 from keras_electra.pretraining.checkpointing import checkpoint_step
+from tests.line_process import LineProcess
 from tests.pretraining import resume_worker
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,7 +33,7 @@ TOTAL_STEPS = 16
 KILLS = ["random", "in_write", "random"]
 
 
-class Worker:
+class Worker(LineProcess):
     """A `resume_worker` process whose stdout lines arrive in a queue."""
 
     def __init__(self, checkpoint_dir, losses_file):
@@ -43,48 +41,15 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join(
             [REPO] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
         )
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-P", WORKER, str(checkpoint_dir), str(losses_file),
              "--total-steps", str(TOTAL_STEPS), "--save-every", "1",
              "--announce"],
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
         )
-        self.lines = queue.Queue()
-        self.output = []
-        threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-            self.lines.put(line.strip())
-        self.lines.put(None)
-
-    def wait_for(self, wanted, count=1, timeout=300):
-        """Wait for the `count`-th line equal to / starting with `wanted`;
-        False if the process ended first."""
-        deadline = time.time() + timeout
-        while True:
-            line = self.lines.get(timeout=max(1, deadline - time.time()))
-            if line is None:
-                return False
-            if line.startswith(wanted):
-                count -= 1
-                if count == 0:
-                    return True
-
-    def kill(self):
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=60)
-        return self.process.returncode
-
-    def finish(self):
-        self.process.wait(timeout=600)
-        time.sleep(0.2)  # let the reader thread take the last lines
-        return self.process.returncode, "".join(self.output)[-3000:]
+    def finish(self, tail=3000):
+        return super().finish(tail)
 
 
 def _weights(path):
