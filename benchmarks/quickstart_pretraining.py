@@ -35,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 
@@ -44,7 +45,7 @@ import tensorflow as tf
 
 import keras_electra
 from keras_electra import data as bundled
-from keras_electra.cli.app import QUICKSTART
+from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.commands import accuracy_of
 from keras_electra.cli.commands import build_classifier
 from keras_electra.cli.commands import predict_classes
@@ -52,6 +53,9 @@ from keras_electra.cli.commands import write_corpus
 from keras_electra.finetuning import create_optimizer
 from keras_electra.pretraining import ElectraPretrainer
 from keras_electra.pretraining import PretrainingData
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+from pretrain_bundled_model import apply_recipe_levers  # noqa: E402
 
 
 def build_pretrainer(args, tokenizer):
@@ -73,15 +77,10 @@ def build_pretrainer(args, tokenizer):
         mask_probability=args.mask_probability,
         seed=args.seed,
     )
-    if args.freeze_embeddings:
-        backbone.embeddings.trainable = False
-    if args.prior_bias:
-        bias = pretrainer.discriminator.get_layer(
-            "discriminator_head"
-        ).dense_prediction.bias
-        p = args.mask_probability
-        bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
-    return pretrainer
+    return apply_recipe_levers(
+        pretrainer, args.freeze_embeddings, args.prior_bias,
+        args.mask_probability,
+    )
 
 
 def corpus_vocabulary(vocabulary, documents, min_count):

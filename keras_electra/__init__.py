@@ -3,7 +3,7 @@
 `import keras_electra` imports every public class, as keras-hub does: they
 are then registered for Keras deserialization (`keras.saving.load_model` of
 a saved task works right after `import keras_electra`) and Google's preset
-names with keras-hub.
+names with keras-hub (`models/electra_backbone.py` registers them).
 
 One exception: when the `keras-electra` command starts, this package is
 imported before its options are parsed, and importing Keras then would cost
@@ -56,10 +56,13 @@ _CLASSES = {
 }
 # Public subpackages. `export`: `export_saved_model`, `export_many`,
 # `export_onnx` (`task.export(path)` is the usual entry point). `presets`:
-# Google's checkpoints by name.
+# Google's checkpoints by name. `optimizers`: Google's AdamW, schedule and
+# layer-wise learning rates; `metrics`: NER and SQuAD scores.
 _SUBMODULES = (
     "layers",
     "losses",
+    "optimizers",
+    "metrics",
     "pretraining",
     "finetuning",
     "presets",
@@ -76,7 +79,6 @@ def _load_all():
         globals()[name] = importlib.import_module(f"keras_electra.{name}")
     for name, module in _CLASSES.items():
         globals()[name] = getattr(importlib.import_module(module), name)
-    globals()["presets"]._register_with_keras_hub()
 
 
 def __getattr__(name):
@@ -106,6 +108,11 @@ def _started_as_command():
     script = os.path.splitext(os.path.basename(argv[0] or ""))[0]
     return script == "keras-electra"
 
+
+# Always, also for the command line: registers the checkpoint formats that
+# `from_preset` converts (transformers, keras-hub) with the preset resolver.
+# Imports no Keras.
+from keras_electra import conversion  # noqa: E402,F401
 
 if not _started_as_command():
     _load_all()

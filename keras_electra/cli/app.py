@@ -7,45 +7,25 @@ Parsing and checking the options imports neither Keras nor keras-hub (so
 """
 
 import argparse
-import datetime
 import os
 import subprocess
 import sys
 
 from keras_electra.cli import readers
-
-PROG = "keras-electra"
-BACKENDS = ("tensorflow", "jax", "torch")
-BUNDLED = "bundled"
-DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
-DEFAULT_GENERATOR = "electra_small_generator_en"
+# Shared with `commands` (and kept importable from here).
+from keras_electra.cli.shared import BACKENDS
+from keras_electra.cli.shared import BUNDLED  # noqa: F401
+from keras_electra.cli.shared import DEFAULT_DISCRIMINATOR
+from keras_electra.cli.shared import DEFAULT_GENERATOR
+from keras_electra.cli.shared import PROG
+from keras_electra.cli.shared import QUICKSTART
+from keras_electra.cli.shared import UsageError
+from keras_electra.cli.shared import default_output_dir  # noqa: F401
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
 # loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
 # bundled task", has the measurements, including how it compares with no
 # pre-training).
-QUICKSTART = dict(
-    hidden_dim=128,
-    num_layers=2,
-    num_heads=2,
-    embedding_dim=64,
-    sequence_length=64,
-    generator_hidden_fraction=0.25,
-    pretrain_steps=1000,
-    pretrain_batch_size=16,
-    pretrain_learning_rate=5e-4,
-    log_every=50,
-    shuffle_buffer=1000,
-    finetune_epochs=15,
-    finetune_batch_size=16,
-    finetune_learning_rate=5e-4,
-    train_per_class=32,
-    test_per_class=100,
-)
-
-
-class UsageError(Exception):
-    """A bad option or path found after parsing: exit code 2."""
 
 
 # === Argument types: each names the bad value in its error ===
@@ -81,7 +61,7 @@ def model_spec(value):
     existing local directory (Keras preset, transformers checkpoint, pair
     directory written by `pretrain`, or a SavedModel where accepted)."""
     from keras_electra.presets import is_builtin_name
-    from keras_electra.utils.preset_resolution import unknown_preset_error
+    from keras_electra.presets.resolver import unknown_preset_error
 
     if "://" in value or is_builtin_name(value):
         return value
@@ -169,12 +149,15 @@ def _architecture(parser, defaults):
     group = parser.add_argument_group(
         "model (a new ELECTRA, unless --preset is given)"
     )
+    default_preset = defaults.get("preset")
     group.add_argument(
         "--preset",
         type=model_spec,
+        default=default_preset,
         help="start from this pre-trained model instead: a preset name "
         f"(e.g. {DEFAULT_DISCRIMINATOR}), an hf:// handle or a local "
-        "directory",
+        "directory"
+        + (f" (default: {default_preset})" if default_preset else ""),
     )
     group.add_argument(
         "--vocab",
@@ -247,8 +230,14 @@ def _pretraining(parser, defaults, prefixed):
         dest="pretrain_steps",
         type=nonnegative_int,
         default=defaults.get("pretrain_steps"),
-        help=f"training steps ({defaults.get('pretrain_steps')}"
-        + ("; 0 with --preset: no further pre-training)" if prefixed else ")"),
+        help=(
+            f"training steps (default: {QUICKSTART['continued_pretrain_steps']}"
+            f" of continued pre-training of {QUICKSTART['preset']}, "
+            f"{QUICKSTART['pretrain_steps']} with --from-scratch, 0 with "
+            "another --preset)"
+            if prefixed
+            else f"training steps ({defaults.get('pretrain_steps')})"
+        ),
     )
     group.add_argument(
         *names("batch-size"),
@@ -441,10 +430,12 @@ def _texts(parser, what):
 DESCRIPTION = """\
 ELECTRA (Clark et al., 2020) in Keras 3 on TensorFlow, JAX or PyTorch.
 
-Start with `keras-electra quickstart`: it pre-trains a tiny ELECTRA on the
-bundled public-domain novels, fine-tunes it to tell the four authors apart,
-compares it with the same model fine-tuned from random weights, exports a
-SavedModel and predicts from it, offline, in minutes on a laptop CPU."""
+Start with `keras-electra quickstart`: it shows the bundled tiny ELECTRA
+(pre-trained by this package on public-domain novels) detecting replaced
+tokens in held-out chapters, fine-tunes it to tell four authors apart,
+compares it with the same model fine-tuned from random weights over several
+draws, exports a SavedModel and predicts from it, offline, in minutes on a
+laptop CPU."""
 
 
 def build_parser():
@@ -473,19 +464,35 @@ def build_parser():
         "quickstart",
         "the whole job: pre-train, fine-tune, evaluate against no "
         "pre-training, export, predict",
-        "Pre-train a tiny ELECTRA by replaced token detection, fine-tune it,\n"
-        "fine-tune the same model from random weights (same seed), compare\n"
-        "them on the test set, export a SavedModel, reload it and predict on\n"
-        "raw strings. Offline with the bundled data; or bring --preset and\n"
-        "your own --train/--test files or --dataset.",
+        "Start from the bundled pre-trained ELECTRA (electra_tiny_gutenberg_en):\n"
+        "score its replaced token detection on held-out chapters against\n"
+        "random weights, continue pre-training it briefly, fine-tune it and\n"
+        "the same model from random weights on several draws of the bundled\n"
+        "task and compare them (mean +- sd), export a SavedModel, reload it\n"
+        "and predict on raw strings. Offline; or bring --preset and your own\n"
+        "--train/--test files or --dataset, or pre-train --from-scratch.",
     )
     _common(q)
     _outputs(q)
     _architecture(q, QUICKSTART)
+    q.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="pre-train a new tiny ELECTRA (the model options above) "
+        "instead of starting from --preset",
+    )
     _sequence_length(q, QUICKSTART["sequence_length"])
     _pretraining(q, {**QUICKSTART, "pretrain_steps": None}, prefixed=True)
     _labelled_data(q)
     _finetuning(q, QUICKSTART, prefixed=True)
+    q.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=QUICKSTART["seeds"],
+        help="fine-tuning draws: each fine-tunes the pre-trained model and "
+        "the same model from random weights on its own training passages "
+        f"and seed ({QUICKSTART['seeds']})",
+    )
     q.add_argument(
         "--no-baseline",
         action="store_true",
@@ -499,7 +506,7 @@ def build_parser():
     )
     _common(p)
     _outputs(p)
-    _architecture(p, QUICKSTART)
+    _architecture(p, {**QUICKSTART, "preset": None})
     _sequence_length(p, QUICKSTART["sequence_length"])
     _pretraining(p, QUICKSTART, prefixed=False)
 
@@ -670,11 +677,6 @@ def _rerun_with_backend(backend, argv):
     return subprocess.call(command, env=env)
 
 
-def default_output_dir(command):
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.join("runs", f"{stamp}-{command}")
-
-
 def main(argv=None):
     """Entry point of the `keras-electra` command. Returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -699,6 +701,10 @@ def main(argv=None):
     from keras_electra.cli import commands
 
     try:
+        if args.command == "quickstart":
+            from keras_electra.cli import quickstart
+
+            return quickstart.cmd_quickstart(args) or 0
         return commands.run(args) or 0
     except (UsageError, readers.DataError) as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)

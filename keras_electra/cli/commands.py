@@ -13,17 +13,22 @@ import numpy as np
 import keras_electra
 from keras_electra import data as bundled
 from keras_electra.cli import readers
-from keras_electra.cli.app import PROG
-from keras_electra.cli.app import UsageError
-from keras_electra.cli.app import default_output_dir
 from keras_electra.cli.plots import plot_pretraining_curves
+from keras_electra.cli.shared import PROG
+from keras_electra.cli.shared import UsageError
+from keras_electra.cli.shared import default_output_dir
+# A pair directory written by `pretrain` (its format: `pair_preset`) and
+# `pair_member(model, PAIR_DISCRIMINATOR)`: one of its presets, or `model`.
+from keras_electra.pretraining.pair_preset import (
+    DISCRIMINATOR as PAIR_DISCRIMINATOR,
+)
+from keras_electra.pretraining.pair_preset import GENERATOR as PAIR_GENERATOR
+from keras_electra.pretraining.pair_preset import member_preset as pair_member
 
 # Label names travel in the classifier's own config (`label_names`); runs
 # made before that kept them in this side file, which is still read.
 LABEL_NAMES_FILE = "label_names.json"
 SAVED_MODEL_FILE = "saved_model.pb"
-PAIR_DISCRIMINATOR = "discriminator"
-PAIR_GENERATOR = "generator"
 # Fine-tuning without --sequence-length packs at most this many tokens
 # (a 512-token preset would be slow on a CPU).
 DEFAULT_MAX_FINETUNE_LENGTH = 128
@@ -106,13 +111,6 @@ def _require_tensorboard():
         raise UsageError(
             "--logdir needs the `tensorboard` package: pip install tensorboard"
         ) from None
-
-
-def pair_member(model, member):
-    """`model/member` for a pair directory written by `pretrain`."""
-    if isinstance(model, str) and os.path.isdir(os.path.join(model, member)):
-        return os.path.join(model, member)
-    return model
 
 
 def read_label_names(preset):
@@ -793,139 +791,6 @@ def run_convert(argv):
 # === quickstart ===
 
 
-def cmd_quickstart(args):
-    from keras_electra.cli.app import QUICKSTART
-
-    wall = time.time()
-    run = RunDir(args, "quickstart")
-    say(
-        f"{PROG} quickstart: backend {keras.config.backend()}, seed "
-        f"{args.seed}, run directory {run.root}"
-    )
-    task = load_task_data(args, run=run)
-    say(f"Data: {task.description}; labels: {', '.join(task.label_names)}")
-
-    results = {"backend": keras.config.backend(), "seed": args.seed}
-    # 1. Pre-training (or the given preset).
-    if args.pretrain_steps is None:
-        args.pretrain_steps = 0 if args.preset else QUICKSTART["pretrain_steps"]
-    if args.pretrain_steps > 0:
-        own_texts = None
-        if (args.train or args.dataset) and not args.corpus:
-            own_texts = task.train.texts
-        pretraining = pretrain(args, run, fallback_texts=own_texts)
-        model = pretraining["preset"]
-        results["pretraining"] = pretraining
-    elif args.preset:
-        model = args.preset
-        say(f"\n== Pre-training: none; using the pre-trained {args.preset}")
-        results["pretraining"] = {"preset": args.preset, "steps": 0}
-    else:
-        raise UsageError(
-            "--pretrain-steps 0 needs --preset (a pre-trained model)"
-        )
-
-    # 2. Fine-tuning: pre-trained, then the same model from random weights.
-    classifier, tuned = finetune(args, run, model, task, "classifier")
-    results["pretrained"] = tuned
-    if not args.no_baseline:
-        _, baseline = finetune(
-            args, run, model, task, "baseline_classifier", random_init=True
-        )
-        results["not_pretrained"] = baseline
-
-    # 3. Export, reload with tf.saved_model.load, predict on raw strings.
-    saved_model = run.path("saved_model")
-    say(f"\n== Export: SavedModel -> {saved_model}")
-    export_seconds = export_classifier(classifier, saved_model, task.label_names)
-    served_labels, served_scores, _ = saved_model_predict(
-        saved_model, task.test.inputs()
-    )
-    keras_labels = [task.label_names[i] for i in tuned["test_predictions"]]
-    agreement = float(
-        np.mean([a == b for a, b in zip(served_labels, keras_labels)])
-    )
-    truth = [str(label) for label in task.test.labels]
-    results["saved_model"] = {
-        "path": saved_model,
-        "export_seconds": round(export_seconds, 1),
-        "test_accuracy": float(
-            np.mean([a == b for a, b in zip(served_labels, truth)])
-        ),
-        "agreement_with_keras": agreement,
-    }
-    for key in ("pretrained", "not_pretrained"):
-        if key in results:
-            results[key].pop("test_predictions", None)
-    results["wall_seconds"] = round(time.time() - wall, 1)
-    results["load_average"] = load_average()
-    results["cpu_count"] = os.cpu_count()
-    run.write_json("results.json", results)
-
-    print_summary(results, task, served_labels, served_scores)
-    say(f"\nEverything is in {run.root}:")
-    say("  config.json, results.json, data/, checkpoints/, pretrained/,")
-    say("  classifier/, saved_model/" + (
-        ", pretraining_curves.png" if results["pretraining"].get("plot") else ""
-    ))
-    say(
-        f"Try: {PROG} predict --model {saved_model} \"It is a truth "
-        "universally acknowledged...\""
-    )
-
-
-def print_summary(results, task, served_labels, served_scores):
-    say("\n== Results")
-    rows = [("model", "test accuracy", "fine-tuning s")]
-    for key, label in (
-        ("pretrained", "ELECTRA, pre-trained"),
-        ("not_pretrained", "same model, not pre-trained"),
-    ):
-        if key in results:
-            r = results[key]
-            rows.append(
-                (label, f"{r['test_accuracy']:.3f}", f"{r['seconds']:.0f}")
-            )
-    served = results["saved_model"]
-    rows.append(
-        ("SavedModel (reloaded)", f"{served['test_accuracy']:.3f}", "")
-    )
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        say("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)))
-    chance = 1.0 / len(task.label_names)
-    say(
-        f"  ({len(task.test)} test examples, chance {chance:.3f}; the "
-        f"SavedModel agrees with Keras on {served['agreement_with_keras']:.1%})"
-    )
-    pretraining = results["pretraining"]
-    if pretraining.get("final"):
-        final = pretraining["final"]
-        say(
-            f"  pre-training: {pretraining['steps']} steps in "
-            f"{pretraining['fit_seconds']:.0f} s; last round: generator "
-            f"accuracy {final.get('generator_accuracy', 0):.3f}, "
-            f"discriminator accuracy {final.get('discriminator_accuracy', 0):.3f}"
-        )
-        if pretraining.get("plot"):
-            say(f"  curves: {pretraining['plot']}")
-    say(
-        f"  wall time {results['wall_seconds']:.0f} s; load average "
-        f"{results['load_average']} on {results['cpu_count']} CPUs"
-    )
-    say("\n== SavedModel predictions on raw test passages")
-    shown = 0
-    for i, (text, label) in enumerate(zip(task.test.texts, task.test.labels)):
-        if shown >= 4:
-            break
-        snippet = text if len(text) <= 70 else text[:67] + "..."
-        say(
-            f"  {served_labels[i]:<10} {served_scores[i]:.2f}  "
-            f"(true: {label})  {snippet}"
-        )
-        shown += 1
-
-
 def cmd_info(args):
     """Versions and the backend Keras runs on (cheap: loads no model)."""
     from importlib import metadata
@@ -944,7 +809,6 @@ def cmd_info(args):
 
 COMMANDS = {
     "info": cmd_info,
-    "quickstart": cmd_quickstart,
     "pretrain": cmd_pretrain,
     "finetune": cmd_finetune,
     "evaluate": cmd_evaluate,

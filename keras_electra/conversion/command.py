@@ -103,13 +103,13 @@ def detect_format(source):
     from keras_electra.conversion.keras_hub_loader import (
         is_keras_hub_electra_preset,
     )
-    from keras_electra.utils.preset_resolution import _is_transformers_dir
+    from keras_electra.presets.resolver import is_transformers_dir
 
     if is_google_tf1_checkpoint(source):
         return "tf1"
     if os.path.isdir(source) and is_keras_hub_electra_preset(source):
         return "keras_hub"
-    if os.path.isdir(source) and _is_transformers_dir(source):
+    if os.path.isdir(source) and is_transformers_dir(source):
         return "transformers"
     raise ValueError(
         f"`{source}` is not a checkpoint keras_electra can convert. Expected "
@@ -170,8 +170,8 @@ def _describe(result):
 
 def run(args):
     from keras_electra import presets
-    from keras_electra.utils.preset_resolution import convert_into_cache
-    from keras_electra.utils.preset_resolution import unknown_preset_error
+    from keras_electra.presets.resolver import convert_into_cache
+    from keras_electra.presets.resolver import unknown_preset_error
 
     fmt = args.format if args.format != "auto" else detect_format(args.source)
     check = None

@@ -18,13 +18,13 @@ backend.
 """
 
 import glob
-import json
 import logging
 import os
 import re
 
 from keras_electra.conversion import google_tf1_table as table_lib
 from keras_electra.conversion.weight_table import assign_weights
+from keras_electra.pretraining import pair_preset
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +33,11 @@ CHECKPOINT_STATE_FILE = "checkpoint"
 # Google's rule for the number of heads (`configure_pretraining.py` and
 # `get_generator_config`): 64-dimensional heads.
 HEAD_SIZE = 64
-MODELS = ("discriminator", "generator")
-# The pair of presets written for continued pre-training.
-PAIR_FILE = "pretraining_pair.json"
-PAIR_FORMAT = "keras_electra.pretraining_pair"
+MODELS = pair_preset.MEMBERS  # ("discriminator", "generator")
+# The pair of presets written for continued pre-training (its format is
+# `keras_electra.pretraining.pair_preset`'s; these names stay importable).
+PAIR_FILE = pair_preset.PAIR_FILE
+PAIR_FORMAT = pair_preset.PAIR_FORMAT
 NEEDED_FILES = (
     "model.ckpt-<step>.index, model.ckpt-<step>.data-00000-of-00001 "
     "(and optionally `checkpoint`) and vocab.txt"
@@ -378,24 +379,21 @@ def convert_google_tf1_checkpoint(
         task, _ = load_google_tf1_model(
             path, model=name, num_heads=heads[name], **common
         )
-        task.save_to_preset(os.path.join(output_dir, name))
+        task.save_to_preset(
+            os.path.join(output_dir, pair_preset.MEMBER_DIRS[name])
+        )
         tasks[name] = task
     tied = generator_embeddings_scope(checkpoint) == (
         table_lib.DISCRIMINATOR_SCOPE
     )
-    description = {
-        "format": PAIR_FORMAT,
-        "version": 1,
-        "discriminator": "discriminator",
-        "generator": "generator",
+    pair_preset.write_pair_description(
+        output_dir,
         # Google's default: both networks use `electra/embeddings`, so the
         # two presets hold identical embeddings, to be shared again.
-        "tied_embeddings": tied,
-        "global_step": checkpoint.global_step,
-        "source": os.path.abspath(checkpoint.prefix),
-    }
-    with open(os.path.join(output_dir, PAIR_FILE), "w", encoding="utf-8") as f:
-        json.dump(description, f, indent=2)
+        tied_embeddings=tied,
+        global_step=checkpoint.global_step,
+        source=os.path.abspath(checkpoint.prefix),
+    )
     return tasks
 
 

@@ -103,6 +103,18 @@ def pretraining_documents():
     ]
 
 
+def held_out_documents():
+    """Every test chapter of the four novels, as documents (never used for
+    pre-training; the quick start measures replaced token detection on
+    them)."""
+    return [
+        chapter
+        for _, stem in NOVELS
+        for i, chapter in enumerate(chapters(stem))
+        if is_test_chapter(i)
+    ]
+
+
 def passages(chapter_list, words=PASSAGE_WORDS):
     """Cut chapters into passages of exactly `words` words.
 
@@ -124,6 +136,7 @@ def author_task(
     test_per_class=100,
     words=PASSAGE_WORDS,
     seed=TASK_SEED,
+    train_seed=None,
 ):
     """The bundled labelled task: which author wrote a passage.
 
@@ -132,11 +145,20 @@ def author_task(
     `test_per_class` from those of its test chapters (see
     `is_test_chapter`). The classes are balanced, so chance is 25%.
 
+    `train_seed` (default: `seed`) draws the training passages; the test
+    passages depend on `seed` only, so several training draws share one
+    test set.
+
     Returns:
         A dict with `"train"` and `"test"`, each a list of `(text, label)`
         (label = index into `"label_names"`), shuffled, and `"label_names"`.
     """
-    rng = random.Random(seed)
+    # Each split has its own random stream, so the test passages are the
+    # same whatever the training draw.
+    rngs = {
+        "train": random.Random(seed if train_seed is None else train_seed),
+        "test": random.Random(seed),
+    }
     splits = {"train": [], "test": []}
     for label, (_, stem) in enumerate(NOVELS):
         all_chapters = chapters(stem)
@@ -160,7 +182,9 @@ def author_task(
                     f"The {split} chapters of {stem} give {len(pool)} "
                     f"passages of {words} words; {count} were asked for."
                 )
-            splits[split] += [(text, label) for text in rng.sample(pool, count)]
-    for split in splits.values():
-        rng.shuffle(split)
+            splits[split] += [
+                (text, label) for text in rngs[split].sample(pool, count)
+            ]
+    for name, split in splits.items():
+        rngs[name].shuffle(split)
     return {**splits, "label_names": list(LABEL_NAMES)}

@@ -18,8 +18,8 @@ import os
 import keras
 import numpy as np
 
-from keras_electra.export.saved_model import _staged
-from keras_electra.export.saved_model import write_in_tensorflow_subprocess
+from keras_electra.export.tf_subprocess import staged
+from keras_electra.export.tf_subprocess import write_in_tensorflow_subprocess
 
 DEFAULT_OPSET = 17
 
@@ -63,7 +63,7 @@ def export_onnx(task, path, *, opset=DEFAULT_OPSET, overwrite=False):
         )
     options = {"opset": opset, "overwrite": bool(overwrite)}
     jobs = [(task, path, options)]
-    with _staged(jobs, "model.onnx") as targets:
+    with staged(jobs, "model.onnx") as targets:
         if keras.backend.backend() == "tensorflow":
             write_onnx(task, targets[0], options)
         else:

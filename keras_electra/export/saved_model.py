@@ -31,16 +31,12 @@ The export is written to a temporary directory beside `path` and renamed
 into place: a failed export never leaves a half-written model.
 """
 
-import contextlib
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 
 import keras
 
+from keras_electra.export.tf_subprocess import staged
+from keras_electra.export.tf_subprocess import write_in_tensorflow_subprocess
 from keras_electra.utils.label_names import check_label_names
 
 SERVING_SIGNATURE = "serving_default"
@@ -161,7 +157,7 @@ def export_many(exports, **options):
     paths = [path for _, path, _ in jobs]
     if len(set(paths)) != len(paths):
         raise ValueError(f"Two exports write to the same path: {paths}")
-    with _staged(jobs) as targets:
+    with staged(jobs) as targets:
         if keras.backend.backend() == "tensorflow":
             for (task, _, job_options), target in zip(jobs, targets):
                 write_saved_model(task, target, job_options)
@@ -248,35 +244,6 @@ def _check_export_args(
         "sequence_length": length,
         "overwrite": bool(overwrite),
     }
-
-
-@contextlib.contextmanager
-def _staged(jobs, name="saved_model"):
-    """Yield a temporary target (`name`) beside each job's path; rename the
-    targets into place only if the block succeeds, so that a failed export
-    leaves nothing behind."""
-    staging = []
-    try:
-        for _, path, _ in jobs:
-            parent = os.path.dirname(path)
-            os.makedirs(parent, exist_ok=True)
-            staging.append(tempfile.mkdtemp(prefix=".tmp-export-", dir=parent))
-        targets = [os.path.join(tmp, name) for tmp in staging]
-        yield targets
-        for (_, path, options), target in zip(jobs, targets):
-            if os.path.lexists(path):
-                if not options["overwrite"]:
-                    raise FileExistsError(
-                        f"{path!r} appeared during the export."
-                    )
-                if os.path.isdir(path):
-                    shutil.rmtree(path)
-                else:
-                    os.remove(path)
-            os.replace(target, path)
-    finally:
-        for tmp in staging:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- The TensorFlow side: trace and save the serving graph. ---
@@ -385,110 +352,3 @@ def write_saved_model(task, path, options):
     # would make `tf.saved_model.save` trace them all again).
     root.model_variables = list(task.variables)
     tf.saved_model.save(root, path, signatures=signatures)
-
-
-# --- Other backends: rebuild the task under TensorFlow in a subprocess. ---
-
-_SUBPROCESS_CODE = (
-    "import sys\n"
-    "from keras_electra.export.saved_model import _subprocess_main\n"
-    "_subprocess_main(sys.argv[1])\n"
-)
-
-
-def write_in_tensorflow_subprocess(jobs, targets, writer):
-    """Save each task as a Keras preset; rebuild and export them all in one
-    `KERAS_BACKEND=tensorflow` subprocess.
-
-    Args:
-        jobs: list of `(task, path, options)`.
-        targets: where the subprocess writes each job's export.
-        writer: `"saved_model"` (`write_saved_model`) or `"onnx"`
-            (`keras_electra.export.onnx.write_onnx`).
-    """
-    for task, _, _ in jobs:
-        if type(task).__module__ == "__main__":
-            raise ValueError(
-                f"Cannot export a {type(task).__name__} defined in `__main__` "
-                f"from the {keras.backend.backend()} backend: the exporter "
-                "rebuilds the task under TensorFlow in a subprocess, which "
-                "imports its class. Define the class in an importable module."
-            )
-    with tempfile.TemporaryDirectory(prefix="keras_electra_export_") as tmp:
-        specs = []
-        for i, ((task, _, options), target) in enumerate(zip(jobs, targets)):
-            preset = os.path.join(tmp, f"preset_{i}")
-            task.save_to_preset(preset)
-            specs.append(
-                {
-                    "module": type(task).__module__,
-                    "class": type(task).__qualname__,
-                    "preset": preset,
-                    "path": target,
-                    "options": options,
-                    "writer": writer,
-                }
-            )
-        spec_path = os.path.join(tmp, "exports.json")
-        with open(spec_path, "w", encoding="utf-8") as f:
-            json.dump(specs, f)
-        env = dict(os.environ)
-        env["KERAS_BACKEND"] = "tensorflow"
-        # Tracing needs no accelerator; leave the parent's GPUs alone.
-        env["CUDA_VISIBLE_DEVICES"] = "-1"
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        package_root = os.path.dirname(
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        )
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH")) if p
-        )
-        # `-P`: no current directory on `sys.path`, whose files could
-        # shadow the package named by PYTHONPATH above.
-        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
-        result = subprocess.run(
-            [sys.executable, *safe_path, "-c", _SUBPROCESS_CODE, spec_path],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            log = (result.stderr or "") + (result.stdout or "")
-            names = ", ".join(type(task).__name__ for task, _, _ in jobs)
-            raise RuntimeError(
-                f"Exporting ({names}) failed in the TensorFlow subprocess "
-                f"(exit code {result.returncode}). Its output ends with:\n"
-                f"{log[-4000:]}"
-            )
-        for target in targets:
-            if not os.path.exists(target):
-                raise RuntimeError(
-                    "The TensorFlow export subprocess exited without writing "
-                    f"{target!r}."
-                )
-
-
-def _subprocess_main(spec_path):
-    """Entry point of the export subprocess (TensorFlow backend)."""
-    import importlib
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            "The export subprocess must run with KERAS_BACKEND=tensorflow."
-        )
-    import keras_electra  # noqa: F401  (registers the serializable classes)
-
-    with open(spec_path, encoding="utf-8") as f:
-        specs = json.load(f)
-    for spec in specs:
-        cls = importlib.import_module(spec["module"])
-        for name in spec["class"].split("."):
-            cls = getattr(cls, name)
-        task = cls.from_preset(spec["preset"])
-        if spec["writer"] == "onnx":
-            from keras_electra.export.onnx import write_onnx
-
-            write_onnx(task, spec["path"], spec["options"])
-        else:
-            write_saved_model(task, spec["path"], spec["options"])

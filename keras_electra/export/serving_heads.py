@@ -18,14 +18,8 @@ name so that this module imports no task class.
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
+import tensorflow_text  # noqa: F401 (registers the WordPiece ops)
 from keras_hub.layers import MultiSegmentPacker
-
-# Private: the WordPiece split patterns and special-token pattern that
-# keras-hub's WordPieceTokenizer applies, so the in-graph word offsets split
-# text exactly as the tokenizer does; keras-hub exports none of them
-# (keras-hub 0.32).
-from keras_hub.src.tokenizers import word_piece_tokenizer as word_piece
 
 _HEADS = {}
 
@@ -442,92 +436,10 @@ class MultipleChoiceServingHead(ServingHead):
 
 
 def wordpiece_offsets(tokenizer, text):
-    """WordPiece ids of `text` with byte offsets into the original strings.
-
-    `tokenizer` normalizes a whole text, then splits it into words (on
-    whitespace, punctuation, CJK characters and special tokens), then runs
-    WordPiece. Normalization can change lengths (dropped characters,
-    accents), so here the original text is split into words first, keeping
-    each word's byte span, and each word is normalized on its own by the
-    tokenizer's own normalizer. A piece's span is its span inside the
-    normalized word mapped onto the original word: the first piece of a
-    word starts, and the last ends, exactly at the word's boundaries.
-
-    The ids equal `tokenizer(text)` except for texts whose normalization
-    merges or splits words (e.g. a dropped control character between two
-    words); callers compare them and fall back where they differ.
-
-    Args:
-        tokenizer: an `ElectraTokenizer` (keras-hub `WordPieceTokenizer`).
-        text: string tensor `[batch]`.
-
-    Returns:
-        `(ids, starts, ends)`, int32/int64 ragged tensors `[batch, (pieces)]`.
-    """
-    if tokenizer.split_on_cjk:
-        split_pattern = word_piece.WHITESPACE_PUNCTUATION_AND_CJK_REGEX
-        keep_pattern = word_piece.PUNCTUATION_AND_CJK_REGEX
-    else:
-        split_pattern = word_piece.WHITESPACE_AND_PUNCTUATION_REGEX
-        keep_pattern = word_piece.PUNCTUATION_REGEX
-    special_pattern = word_piece.get_special_tokens_pattern(
-        tokenizer._special_tokens_for_splitting()
-    )
-    if special_pattern is not None:
-        split_pattern = f"{special_pattern}|{split_pattern}"
-        keep_pattern = f"{special_pattern}|{keep_pattern}"
-    words, word_starts, word_ends = tf_text.regex_split_with_offsets(
-        text,
-        delim_regex_pattern=split_pattern,
-        keep_delim_regex_pattern=keep_pattern,
-    )
-    normalized = words.flat_values
-    if hasattr(tokenizer, "_normalize_tf"):  # ElectraTokenizer: BERT's
-        normalized = tokenizer._normalize_tf(normalized)
-    # keras-hub's own steps (off for `ElectraTokenizer`).
-    if tokenizer.strip_accents:
-        normalized = tf_text.normalize_utf8(normalized, "NFD")
-        normalized = tf.strings.regex_replace(normalized, r"\p{Mn}", "")
-    if tokenizer.lowercase:
-        folded = tf_text.case_fold_utf8(normalized)
-        if special_pattern is not None:
-            is_special = (
-                tf.strings.regex_replace(normalized, special_pattern, "६")
-                == "६"
-            )
-            folded = tf.where(is_special, normalized, folded)
-        normalized = folded
-    tokenizer._maybe_initialized_tf()
-    ids, starts, ends = tokenizer._fast_word_piece.tokenize_with_offsets(
-        normalized
-    )  # [total_words, (pieces)], offsets inside the normalized words
-    word_of_piece = ids.value_rowids()
-    word_start = tf.gather(
-        tf.cast(word_starts.flat_values, tf.int64), word_of_piece
-    )
-    word_end = tf.gather(tf.cast(word_ends.flat_values, tf.int64), word_of_piece)
-    word_length = word_end - word_start
-    piece_starts = word_start + tf.minimum(
-        tf.cast(starts.values, tf.int64), word_length
-    )
-    is_last = tf.equal(
-        tf.range(tf.shape(word_of_piece, out_type=tf.int64)[0]) + 1,
-        tf.gather(ids.row_limits(), word_of_piece),
-    )
-    piece_ends = tf.where(
-        is_last,
-        word_end,
-        word_start + tf.minimum(tf.cast(ends.values, tf.int64), word_length),
-    )
-
-    def per_text(flat):
-        return words.with_flat_values(ids.with_values(flat)).merge_dims(1, 2)
-
-    return (
-        per_text(tf.cast(ids.values, tf.int32)),
-        per_text(piece_starts),
-        per_text(piece_ends),
-    )
+    """`tokenizer.tokenize_with_offsets(text)`: WordPiece ids of the string
+    tensor `text` `[batch]` with byte offsets into the original strings
+    (see `ElectraTokenizer.tokenize_with_offsets`)."""
+    return tokenizer.tokenize_with_offsets(text)
 
 
 @register_serving_head("ElectraQuestionAnswerer")
@@ -585,7 +497,9 @@ class QuestionAnswererServingHead(ServingHead):
 
         # Byte offsets of the context pieces, for exact answer text; rows
         # where they do not line up with the tokenizer's ids get none.
-        offset_ids, starts, ends = wordpiece_offsets(self.tokenizer, contexts)
+        offset_ids, starts, ends = self.tokenizer.tokenize_with_offsets(
+            contexts
+        )
         width = tf.maximum(
             tf.reduce_max(tf.concat([offset_ids.row_lengths(), [0]], 0)),
             tf.reduce_max(tf.concat([context_ids.row_lengths(), [0]], 0)),

@@ -1,9 +1,12 @@
-"""Readers for fine-tuning data formats (CoNLL tagging, SQuAD JSON)."""
+"""Readers for fine-tuning data formats (CoNLL tagging, SQuAD JSON), and a
+vocabulary for small models trained from scratch."""
 
 import collections
-import json
 
 from keras_electra.data import open_text
+# Moved to `keras_electra.metrics.squad` (the SQuAD format, read and
+# scored in one place); still importable from here.
+from keras_electra.metrics.squad import read_squad  # noqa: F401
 from keras_electra.models.electra_tokenizer import ELECTRA_SPECIAL_TOKENS
 
 
@@ -35,30 +38,6 @@ def read_conll(path, word_column=0, tag_column=-1):
     if words:
         sentences.append((words, tags))
     return sentences
-
-
-def read_squad(path_or_dataset):
-    """Flatten a SQuAD JSON (1.1 or 2.0) into parallel lists.
-
-    Returns a dict with `ids`, `questions`, `contexts` and `answers` (for
-    each question its list of `{"text", "answer_start"}` gold answers;
-    empty for unanswerable SQuAD 2.0 questions), and `dataset` (the JSON).
-    """
-    dataset = path_or_dataset
-    if isinstance(path_or_dataset, str):
-        with open(path_or_dataset, encoding="utf-8") as f:
-            dataset = json.load(f)
-    out = {"ids": [], "questions": [], "contexts": [], "answers": []}
-    for article in dataset["data"]:
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                out["ids"].append(qa["id"])
-                out["questions"].append(qa["question"])
-                out["contexts"].append(paragraph["context"])
-                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
-                out["answers"].append(answers)
-    out["dataset"] = dataset
-    return out
 
 
 def vocabulary_from_words(words, min_count=1):

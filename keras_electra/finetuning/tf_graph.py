@@ -1,19 +1,10 @@
-"""Run preprocessing code that needs keras-hub's TensorFlow tokenizer path.
+"""Moved: this helper of the model classes is `keras_electra.models.tf_graph`.
 
-keras-hub tokenizers use their TensorFlow path only inside a graph
-(`tf.data`, `tf.function`) and a pure-Python path in eager calls, which
-returns Python lists. Preprocessors whose ragged word/piece bookkeeping is
-written with `tf` ops run it through a cached `tf.function` when called
-eagerly, so eager and `tf.data` calls execute the same code.
+This old import path is kept as an alias of that very module.
 """
 
-import tensorflow as tf
+import sys
 
+from keras_electra.models import tf_graph
 
-def call_in_graph(cache, key, fn, *args):
-    """`fn(*args)`, traced as a `tf.function` (kept in `cache[key]`) if eager."""
-    if not tf.executing_eagerly():
-        return fn(*args)
-    if key not in cache:
-        cache[key] = tf.function(fn, reduce_retracing=True)
-    return cache[key](*args)
+sys.modules[__name__] = tf_graph

@@ -1,13 +1,18 @@
 import keras
 from keras_hub.layers import TransformerEncoder
 from keras_hub.models import Backbone
+# Private: keras-hub has no public API to register presets (0.32).
+from keras_hub.src.utils.preset_utils import register_presets
 
 from keras_electra.layers.electra_embedding import ElectraEmbedding
+from keras_electra.presets import BUNDLED_PRESETS
+from keras_electra.presets import ELECTRA_PRESETS
+from keras_electra.presets import resolve_preset
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import check_call_inputs
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 # keras-hub's own `ElectraBackbone` uses the tanh-approximate GELU and adds
 # a pooler; this one follows Google's code and does neither.
@@ -191,3 +196,16 @@ class ElectraBackbone(PresetResolvingMixin, Backbone):
             }
         )
         return config
+
+
+# Google's names and the bundled ones in `ElectraBackbone.presets` (and
+# every task's `presets`), as keras-hub registers its own models' presets.
+# keras-hub wants a handle per entry; `from_preset` resolves names first.
+register_presets(ELECTRA_PRESETS, ElectraBackbone)
+register_presets(
+    {
+        name: {**entry, "kaggle_handle": resolve_preset(name)}
+        for name, entry in BUNDLED_PRESETS.items()
+    },
+    ElectraBackbone,
+)

@@ -10,11 +10,11 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_causal_lm_preprocessor import (
     ElectraCausalLMPreprocessor,
 )
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

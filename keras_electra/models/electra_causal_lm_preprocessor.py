@@ -3,7 +3,7 @@ from keras_hub.models import CausalLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
+from keras_electra.presets.resolver import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

@@ -2,19 +2,19 @@ import keras
 import numpy as np
 from keras_hub.models import TextClassifier
 
-from keras_electra.finetuning.optimization import create_optimizer
-from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.layers.electra_classification_head import (
     ElectraClassificationHead,
 )
 from keras_electra.models.electra_backbone import ElectraBackbone
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.models.sequence_length import clamp_sequence_length
+from keras_electra.optimizers.optimization import create_optimizer
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.label_names import check_label_names
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

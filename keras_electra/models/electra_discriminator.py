@@ -7,12 +7,12 @@ from keras_electra.layers.electra_discriminator_head import (
 )
 from keras_electra.losses.replaced_token_loss import ReplacedTokenLoss
 from keras_electra.models.electra_backbone import ElectraBackbone
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

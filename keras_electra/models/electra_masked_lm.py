@@ -8,12 +8,12 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
+from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -46,6 +46,8 @@ class ElectraMaskedLM(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMaskedLMPreprocessor
+    # A bundled generator + discriminator preset gives its generator.
+    preset_pair_member = "generator"
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

@@ -3,7 +3,7 @@ from keras_hub.models import MaskedLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
+from keras_electra.presets.resolver import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -40,6 +40,10 @@ class ElectraMaskedLMPreprocessor(PresetResolvingMixin, MaskedLMPreprocessor):
     x, y, sample_weight = preprocessor(["The quick brown fox."])
     ```
     """
+
+    # A bundled generator + discriminator preset gives its generator's.
+    preset_pair_member = "generator"
+
 
     backbone_cls = ElectraBackbone
     tokenizer_cls = ElectraTokenizer

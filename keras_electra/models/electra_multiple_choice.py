@@ -1,8 +1,6 @@
 import keras
 from keras_hub.models import Task
 
-from keras_electra.finetuning.optimization import create_optimizer
-from keras_electra.finetuning.sequence_length import clamp_sequence_length
 from keras_electra.layers.electra_flatten_choices import ElectraFlattenChoices
 from keras_electra.layers.electra_multiple_choice_head import (
     ElectraMultipleChoiceHead,
@@ -11,10 +9,12 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
+from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.sequence_length import clamp_sequence_length
+from keras_electra.optimizers.optimization import create_optimizer
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

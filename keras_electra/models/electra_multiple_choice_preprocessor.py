@@ -6,10 +6,10 @@ from keras_hub.models import Preprocessor
 from keras_hub.src.utils.tensor_utils import preprocessing_function
 import tensorflow as tf
 
-from keras_electra.finetuning.tf_graph import call_in_graph
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
+from keras_electra.models.tf_graph import call_in_graph
+from keras_electra.presets.resolver import PresetResolvingMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

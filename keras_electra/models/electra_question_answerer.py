@@ -3,18 +3,18 @@ import numpy as np
 from keras import ops
 from keras_hub.models import Task
 
-from keras_electra.finetuning.datasets import read_squad
-from keras_electra.finetuning.optimization import create_optimizer
-from keras_electra.finetuning.sequence_length import clamp_sequence_length
-from keras_electra.finetuning.qa_decoding import decode_answers
+from keras_electra.metrics.squad import read_squad
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
+from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.qa_decoding import decode_answers
+from keras_electra.models.sequence_length import clamp_sequence_length
+from keras_electra.optimizers.optimization import create_optimizer
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 def _is_raw(x):
@@ -131,7 +131,7 @@ class ElectraQuestionAnswerer(
         """Predicted answers for raw questions and contexts.
 
         Returns one dict per question (see
-        `keras_electra.finetuning.qa_decoding.decode_answers`): `text` ("" =
+        `keras_electra.models.qa_decoding.decode_answers`): `text` ("" =
         no answer with `version_2`), `score`, `n_best` and, with
         `version_2`, `null_score_diff`.
         """
@@ -155,7 +155,7 @@ class ElectraQuestionAnswerer(
         return results[0] if single else results
 
     def predict_squad(self, dataset, version_2=False, **kwargs):
-        """Predictions for a SQuAD JSON, ready for `finetuning.squad.evaluate_*`.
+        """Predictions for a SQuAD JSON, ready for `metrics.squad.evaluate_*`.
 
         `dataset` is the JSON (a dict) or the path of the file.
 

@@ -6,10 +6,9 @@ import numpy as np
 from keras_hub.models import Preprocessor
 import tensorflow as tf
 
-from keras_electra.finetuning.wordpiece_offsets import WordPieceOffsetTokenizer
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
+from keras_electra.presets.resolver import PresetResolvingMixin
 
 
 @dataclasses.dataclass
@@ -88,7 +87,7 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
     the `[CLS]` token.
 
     Every context token keeps its character offsets (see
-    `keras_electra.finetuning.wordpiece_offsets`), so predicted spans map
+    `ElectraTokenizer.tokenize_with_offsets`), so predicted spans map
     back to the exact context text.
 
     This work (one example -> several windows) runs in Python:
@@ -131,7 +130,6 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
         self.sequence_length = sequence_length
         self.doc_stride = doc_stride
         self.max_query_length = max_query_length
-        self._offset_tokenizer = None
         if doc_stride < 1:
             raise ValueError(f"`doc_stride` must be >= 1. Received: {doc_stride}")
 
@@ -141,9 +139,8 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
 
     @property
     def offset_tokenizer(self):
-        if self._offset_tokenizer is None:
-            self._offset_tokenizer = WordPieceOffsetTokenizer(self.tokenizer)
-        return self._offset_tokenizer
+        """The tokenizer's Python offsets (`ElectraTokenizer.python_offsets`)."""
+        return self.tokenizer.python_offsets()
 
     def _windows(self, num_tokens, max_tokens):
         """Google's sliding windows: (start, length) pairs."""
@@ -190,7 +187,6 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
             raise ValueError(
                 f"Got {len(answers)} answers for {len(questions)} questions."
             )
-        tok = self.offset_tokenizer
         cls_id = self.tokenizer.cls_token_id
         sep_id = self.tokenizer.sep_token_id
         pad_id = self.tokenizer.pad_token_id
@@ -200,8 +196,10 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
             [], [], [], [], []
         )
         for i, (question, context) in enumerate(zip(questions, contexts)):
-            question_ids = tok.tokenize(question)[0][: self.max_query_length]
-            context_ids, context_offsets = tok.tokenize(context)
+            tokenize = self.tokenizer.tokenize_with_offsets
+            question_ids = tokenize(question)[0][: self.max_query_length]
+            context_ids, starts, ends = tokenize(context)
+            context_offsets = list(zip(starts, ends))
             max_tokens = seq - len(question_ids) - 3
             if max_tokens < 1:
                 raise ValueError(

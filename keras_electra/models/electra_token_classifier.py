@@ -4,18 +4,18 @@ from keras import ops
 from keras_hub.models import Task
 import tensorflow as tf
 
-from keras_electra.finetuning.optimization import create_optimizer
-from keras_electra.finetuning.sequence_length import clamp_sequence_length
-from keras_electra.finetuning.seqeval import entity_scores
+from keras_electra.metrics.seqeval import entity_scores
 from keras_electra.models.electra_backbone import ElectraBackbone
+from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.models.electra_token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
+from keras_electra.models.sequence_length import clamp_sequence_length
+from keras_electra.optimizers.optimization import create_optimizer
+from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.label_names import check_label_names
-from keras_electra.models.electra_task_export import ServingExportMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
 
 def _to_ragged(values, dtype):
@@ -241,7 +241,7 @@ class ElectraTokenClassifier(
             tags: the gold tag strings (e.g. BIO), same shape.
 
         Returns:
-            The dict of `keras_electra.finetuning.seqeval.entity_scores`.
+            The dict of `keras_electra.metrics.seqeval.entity_scores`.
         """
         return entity_scores(tags, self.predict_tags(sentences, batch_size))
 

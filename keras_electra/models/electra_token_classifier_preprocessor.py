@@ -7,10 +7,10 @@ from keras_hub.models import Preprocessor
 from keras_hub.src.utils.tensor_utils import preprocessing_function
 import tensorflow as tf
 
-from keras_electra.finetuning.tf_graph import call_in_graph
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
+from keras_electra.models.tf_graph import call_in_graph
+from keras_electra.presets.resolver import PresetResolvingMixin
 
 # Label value of sub-tokens that carry no label (not the first of a word,
 # special tokens, padding). They get sample weight 0.

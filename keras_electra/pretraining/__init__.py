@@ -5,13 +5,13 @@
 - `mask_tokens`: the masking rule;
 - `PretrainingData`: streamed, sharded, resumable batches from text files;
 - `ElectraAdamW`, `ElectraLearningRateSchedule`: Google's optimizer and
-  schedule (the ones of `keras_electra.finetuning`);
+  schedule (`keras_electra.optimizers`, also used for fine-tuning);
 - `train`, `PretrainingCheckpoint`: resumable training.
 """
 
 # One optimizer and schedule for pre-training and fine-tuning.
-from keras_electra.finetuning.optimization import ElectraAdamW
-from keras_electra.finetuning.optimization import ElectraLearningRateSchedule
+from keras_electra.optimizers.optimization import ElectraAdamW
+from keras_electra.optimizers.optimization import ElectraLearningRateSchedule
 from keras_electra.pretraining.checkpointing import PretrainingCheckpoint
 from keras_electra.pretraining.checkpointing import latest_checkpoint
 from keras_electra.pretraining.checkpointing import restore_checkpoint

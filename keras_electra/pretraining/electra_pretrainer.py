@@ -1,5 +1,4 @@
 import contextlib
-import json
 import os
 import random
 import warnings
@@ -13,10 +12,6 @@ from keras.src.losses.loss import scale_loss_for_distribution
 from keras.src.utils.tracking import DotNotTrackScope
 from keras_hub.models import Task
 
-from keras_electra.conversion.google_tf1_loader import PAIR_FILE
-from keras_electra.conversion.google_tf1_loader import PAIR_FORMAT
-from keras_electra.finetuning.optimization import ElectraAdamW
-from keras_electra.finetuning.optimization import ElectraLearningRateSchedule
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_discriminator import ElectraDiscriminator
 from keras_electra.models.electra_masked_lm import ElectraMaskedLM
@@ -26,20 +21,27 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.optimizers.optimization import ElectraAdamW
+from keras_electra.optimizers.optimization import ElectraLearningRateSchedule
+from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.pretraining import pair_preset
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
+# The pair format's folder names (`pair_preset`), kept importable from here.
+from keras_electra.pretraining.pair_preset import PAIR_DISCRIMINATOR_DIR
+from keras_electra.pretraining.pair_preset import PAIR_FILE  # noqa: F401
+from keras_electra.pretraining.pair_preset import PAIR_FORMAT  # noqa: F401
+from keras_electra.pretraining.pair_preset import PAIR_GENERATOR_DIR
 from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
 )
 from keras_electra.pretraining.replaced_token_detection_layer import (
     tie_generator_head,
 )
+from keras_electra.pretraining.torch_parameters import (
+    register_torch_parameters,
+)
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.utils.preset_resolution import PresetResolvingMixin
 
-# The layout of a pair directory, shared with `tools/convert_checkpoint.py`
-# (`--model pair`): two presets and a JSON file naming them.
-PAIR_DISCRIMINATOR_DIR = "discriminator"
-PAIR_GENERATOR_DIR = "generator"
 # The embedding settings the generator must share with the discriminator.
 SHARED_EMBEDDING_CONFIG = (
     "vocabulary_size",
@@ -277,7 +279,7 @@ class ElectraPretrainer(
         }
         outputs = self.replaced_token_detection_layer(inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        _register_torch_parameters(self)
+        register_torch_parameters(self)  # a no-op but on torch
 
         # Metrics shown by `fit()` (Google's `metric_fn`); created after
         # `__init__` so that every backend tracks them.
@@ -470,9 +472,10 @@ class ElectraPretrainer(
         )
         ```
         """
-        saved_tied = (
-            generator_preset is None
-            and _pair_description(preset).get("tied_all_weights", False)
+        saved_tied = generator_preset is None and (
+            pair_preset.read_pair_description(preset).get(
+                "tied_all_weights", False
+            )
         )
         tie_all_weights = kwargs.pop("tie_all_weights", None)
         if tie_all_weights is None:
@@ -484,7 +487,7 @@ class ElectraPretrainer(
                 "of a tied pretrainer): its generator has a backbone of its "
                 "own."
             )
-        discriminator_preset, generator_preset = _pair_presets(
+        discriminator_preset, generator_preset = pair_preset.pair_presets(
             preset, generator_preset
         )
         discriminator = ElectraDiscriminator.from_preset(
@@ -510,21 +513,14 @@ class ElectraPretrainer(
         self.save_generator_preset(
             os.path.join(preset_dir, PAIR_GENERATOR_DIR), max_shard_size
         )
-        description = {
-            "format": PAIR_FORMAT,
-            "version": 1,
-            "discriminator": PAIR_DISCRIMINATOR_DIR,
-            "generator": PAIR_GENERATOR_DIR,
-            "tied_embeddings": True,
-            "tied_all_weights": self.tie_all_weights,
-            "global_step": int(
-                ops.convert_to_numpy(self.optimizer.iterations)
-            )
+        pair_preset.write_pair_description(
+            preset_dir,
+            tied_embeddings=True,
+            tied_all_weights=self.tie_all_weights,
+            global_step=int(ops.convert_to_numpy(self.optimizer.iterations))
             if self.optimizer is not None
             else 0,
-        }
-        with open(os.path.join(preset_dir, PAIR_FILE), "w") as f:
-            json.dump(description, f, indent=2)
+        )
 
     def save_discriminator_preset(self, preset_dir, max_shard_size=10):
         """Save the discriminator as an `ElectraDiscriminator` preset.
@@ -600,29 +596,6 @@ class ElectraPretrainer(
         return cls(**config)
 
 
-def _register_torch_parameters(pretrainer):
-    """On torch, let `zero_grad()` reach every weight of both networks.
-
-    Keras' torch trainer clears gradients with `torch.nn.Module.zero_grad`,
-    which walks registered submodules and parameter dicts. The model's own
-    parameter dict is keyed by variable path, and the generator's and the
-    discriminator's paths collide (`transformer_layer_0/...`), so it holds
-    only one network's weights; and keras-hub tasks keep their parameter
-    dicts unregistered with torch (set during `__init__`, when
-    `Task.__setattr__` bypasses torch). Without this the generator's
-    gradients would add up from step to step. Registering the layer and
-    re-tracking each task's variables now, after `__init__`, fixes both.
-    """
-    if keras.backend.backend() != "torch":
-        return
-    pretrainer.replaced_token_detection_layer = (
-        pretrainer.replaced_token_detection_layer
-    )
-    for layer in pretrainer._flatten_layers():
-        if isinstance(layer, Task):
-            layer._track_variables()
-
-
 def _check_shared_embeddings(discriminator_backbone, generator_backbone):
     mismatched = [
         f"{key}: discriminator {getattr(discriminator_backbone, key)}, "
@@ -646,17 +619,6 @@ def _tokenizer_of(*tasks):
     return None
 
 
-def _pair_description(preset):
-    """The pair file of a `save_to_preset` directory, or `{}`."""
-    if not isinstance(preset, (str, os.PathLike)):
-        return {}
-    description = os.path.join(preset, PAIR_FILE)
-    if not os.path.isfile(description):
-        return {}
-    with open(description, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def _retied_generator(generator, backbone):
     """`generator`'s head on `backbone`: a tied pair's saved generator is a
     copy of the discriminator's backbone plus this head."""
@@ -667,34 +629,6 @@ def _retied_generator(generator, backbone):
         if target is not head.token_embedding.embeddings:
             target.assign(source)
     return tied
-
-
-def _pair_presets(preset, generator_preset):
-    """(discriminator preset, generator preset) for `from_preset`."""
-    if generator_preset is not None:
-        return preset, generator_preset
-    if isinstance(preset, (str, os.PathLike)) and os.path.isdir(preset):
-        names = {"discriminator": PAIR_DISCRIMINATOR_DIR}
-        names["generator"] = PAIR_GENERATOR_DIR
-        names.update(
-            (k, v)
-            for k, v in _pair_description(preset).items()
-            if k in ("discriminator", "generator")
-        )
-        discriminator = os.path.join(preset, names["discriminator"])
-        generator = os.path.join(preset, names["generator"])
-        if os.path.isdir(discriminator) and os.path.isdir(generator):
-            return discriminator, generator
-    from keras_electra.presets import ELECTRA_PRESETS
-
-    if preset in ELECTRA_PRESETS and "_discriminator_" in preset:
-        return preset, preset.replace("_discriminator_", "_generator_")
-    raise ValueError(
-        f"Cannot find the generator for {preset!r}. Pass "
-        "`generator_preset=`, or a directory with `discriminator/` and "
-        "`generator/` presets (written by `ElectraPretrainer.save_to_preset` "
-        "or `keras-electra convert`)."
-    )
 
 
 def _warn_if_embeddings_differ(discriminator, generator):

@@ -15,13 +15,17 @@ masked positions (generator) and the real tokens (discriminator).
 from keras import ops
 from keras import random
 
+from keras_electra.losses.replaced_token_loss import LOSS_EPSILON
+# The discriminator's loss is defined once, with `ReplacedTokenLoss`, in
+# `keras_electra.losses`; the pre-training step takes it from here.
+from keras_electra.losses.replaced_token_loss import (  # noqa: F401
+    discriminator_loss,
+)
 from keras_electra.pretraining.masking import scatter_any
 from keras_electra.pretraining.masking import scatter_values
 
 # Google's `sample_from_softmax` guards both logs with this epsilon.
 GUMBEL_EPSILON = 1e-9
-# Google adds this to the denominators of both losses.
-LOSS_EPSILON = 1e-6
 
 
 def gumbel_noise(shape, seed=None):
@@ -72,14 +76,3 @@ def generator_loss(generator_logits, mask_ids, mask_weights):
     per_position = -ops.squeeze(label_log_probs, axis=-1)
     weights = ops.cast(mask_weights, "float32")
     return ops.sum(per_position * weights) / (ops.sum(weights) + LOSS_EPSILON)
-
-
-def discriminator_loss(discriminator_logits, replaced, padding_mask):
-    """Sigmoid cross-entropy per token, averaged over the real tokens."""
-    per_token = ops.binary_crossentropy(
-        ops.cast(replaced, "float32"),
-        ops.cast(discriminator_logits, "float32"),
-        from_logits=True,
-    )
-    weights = ops.cast(padding_mask, "float32")
-    return ops.sum(per_token * weights) / (ops.sum(weights) + LOSS_EPSILON)

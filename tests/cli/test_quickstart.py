@@ -10,6 +10,7 @@ import pytest
 from keras_electra.cli import main
 
 TINY = [
+    "--from-scratch", "--seeds", "2",
     "--pretrain-steps", "4", "--log-every", "2", "--pretrain-batch-size", "8",
     "--hidden-dim", "32", "--num-layers", "1", "--num-heads", "2",
     "--embedding-dim", "16", "--sequence-length", "32",
@@ -94,12 +95,29 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     assert config["options"]["hidden_dim"] == 32
     results = json.loads((run / "results.json").read_text())
     assert results["pretraining"]["steps"] == 4
-    assert results["pretrained"]["test_examples"] == 12
-    assert results["not_pretrained"]["random_init"] is True
+    tuned = results["finetuning"]
+    assert [d["seed"] for d in tuned["draws"]] == [3, 4]
+    first = tuned["draws"][0]
+    assert first["not_pretrained"]["random_init"] is True
+    # The summary is the mean and sd of the draws' accuracies.
+    for key in ("pretrained", "not_pretrained"):
+        values = [d[key]["test_accuracy"] for d in tuned["draws"]]
+        assert tuned[key]["mean"] == pytest.approx(np.mean(values))
+        assert tuned[key]["sd"] == pytest.approx(np.std(values, ddof=1))
+    differences = [
+        d["pretrained"]["test_accuracy"] - d["not_pretrained"]["test_accuracy"]
+        for d in tuned["draws"]
+    ]
+    assert tuned["difference"]["mean"] == pytest.approx(np.mean(differences))
     # The reported accuracies are those of the saved classifiers on the
     # saved test split, recomputed here without the CLI's code; the
     # results table prints the same figures.
     test_tsv = (run / "data" / "test.tsv").read_text().splitlines()
+    # Each draw has its own training passages; all share the test set.
+    draw_files = [
+        (run / "data" / f"train_draw{seed}.tsv").read_text() for seed in (3, 4)
+    ]
+    assert draw_files[0] != draw_files[1]
     assert test_tsv[0] == "label\ttext" and len(test_tsv) == 1 + 12
     true_labels, test_texts = zip(*(line.split("\t", 1) for line in test_tsv[1:]))
     table = {
@@ -111,13 +129,16 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
         ("not_pretrained", "baseline_classifier"),
     ):
         accuracy = recomputed_accuracy(run / directory, test_texts, true_labels)
-        assert results[key]["test_accuracy"] == pytest.approx(accuracy), key
+        assert first[key]["test_accuracy"] == pytest.approx(accuracy), key
+    for key in table:
         row = next(line for line in out.splitlines() if table[key] in line)
-        assert row.split()[-2] == f"{accuracy:.3f}", row
+        assert row.split()[-3:] == [
+            f"{tuned[key]['mean']:.3f}", "+-", f"{tuned[key]['sd']:.3f}"
+        ], row
     # The SavedModel agrees with Keras everywhere, so its accuracy is the
     # same.
     assert results["saved_model"]["test_accuracy"] == pytest.approx(
-        results["pretrained"]["test_accuracy"]
+        first["pretrained"]["test_accuracy"]
     )
     # The SavedModel, reloaded with tf.saved_model.load, predicts what the
     # Keras model predicts.
@@ -172,7 +193,7 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     evaluated = json.loads(report.read_text())
     assert evaluated["examples"] == 12
     assert evaluated["accuracy"] == pytest.approx(
-        results["pretrained"]["test_accuracy"]
+        first["pretrained"]["test_accuracy"]
     )
 
     # fill-mask and detect on the pre-trained pair.

@@ -7,14 +7,13 @@ import pytest
 
 from keras_electra import ElectraQuestionAnswererPreprocessor
 from keras_electra import ElectraTokenizer
-from keras_electra.finetuning.datasets import read_squad
-from keras_electra.finetuning.qa_decoding import decode_answers
-from keras_electra.finetuning.squad import evaluate_v1
-from keras_electra.finetuning.squad import evaluate_v2
-from keras_electra.finetuning.squad import exact_match_score
-from keras_electra.finetuning.squad import f1_score
-from keras_electra.finetuning.squad import normalize_answer
-from keras_electra.finetuning.wordpiece_offsets import WordPieceOffsetTokenizer
+from keras_electra.metrics.squad import evaluate_v1
+from keras_electra.metrics.squad import evaluate_v2
+from keras_electra.metrics.squad import exact_match_score
+from keras_electra.metrics.squad import f1_score
+from keras_electra.metrics.squad import normalize_answer
+from keras_electra.metrics.squad import read_squad
+from keras_electra.models.qa_decoding import decode_answers
 from tests.conftest import TEST_DATA
 from tests.conftest import VOCAB_PATH
 
@@ -121,21 +120,41 @@ def test_offsets_match_huggingface_tokenizers(tokenizer):
     from tokenizers import BertWordPieceTokenizer
 
     reference = BertWordPieceTokenizer(VOCAB_PATH, lowercase=True)
-    ours = WordPieceOffsetTokenizer(tokenizer)
     _, _, questions, contexts, _ = load_sample()
     for text in TRICKY + questions + contexts[:1] + contexts[-1:]:
-        ids, offsets = ours.tokenize(text)
+        ids, starts, ends = tokenizer.tokenize_with_offsets(text)
+        offsets = list(zip(starts, ends))
         expected = reference.encode(text, add_special_tokens=False)
         assert ids == expected.ids, text
         assert offsets == [tuple(o) for o in expected.offsets], text
 
 
 def test_ids_match_electra_tokenizer(tokenizer):
-    ours = WordPieceOffsetTokenizer(tokenizer)
     for text in TRICKY + ["Say [MASK] here."]:
-        ids, _ = ours.tokenize(text)
+        ids, _, _ = tokenizer.tokenize_with_offsets(text)
         expected = np.asarray(tokenizer(text)).tolist()
         assert ids == expected, text
+
+
+def test_offsets_in_tensorflow_match_python(tokenizer):
+    # `tokenize_with_offsets` on a string tensor (TF ops, as in the served
+    # SavedModel) gives the ids and, in bytes, the spans of Python strings.
+    import tensorflow as tf
+
+    _, _, questions, contexts, _ = load_sample()
+    texts = TRICKY + ["Say [MASK] here."] + questions + contexts[:1]
+    ids, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(texts))
+    for i, text in enumerate(texts):
+        expected_ids, char_starts, char_ends = tokenizer.tokenize_with_offsets(
+            text
+        )
+
+        def in_bytes(chars):
+            return [len(text[:c].encode("utf-8")) for c in chars]
+
+        assert ids[i].numpy().tolist() == expected_ids, text
+        assert starts[i].numpy().tolist() == in_bytes(char_starts), text
+        assert ends[i].numpy().tolist() == in_bytes(char_ends), text
 
 
 # === Windows, labels and decoding on squad_sample.json ===
@@ -170,12 +189,12 @@ def test_strided_windows_and_gold_logits_decode_to_gold_text(tokenizer):
     features = preprocessor.featurize(questions, contexts, answers)
     examples = features.example_index
     assert len(examples) > 5  # contexts of ~150 tokens need several windows
-    offset_tokenizer = WordPieceOffsetTokenizer(tokenizer)
     for e in range(5):
         rows = np.flatnonzero(examples == e)
         # Windows start every doc_stride (16) context tokens, overlap, and
         # the last one ends at the last context token.
-        _, all_offsets = offset_tokenizer.tokenize(contexts[e])
+        _, starts, ends = tokenizer.tokenize_with_offsets(contexts[e])
+        all_offsets = list(zip(starts, ends))
         starts = []
         for r in rows:
             window = [tuple(o) for o in features.offsets[r] if o[0] >= 0]

@@ -7,7 +7,7 @@ import os
 
 from keras_electra import presets
 from keras_electra.cli import app
-from keras_electra.utils import preset_resolution
+from keras_electra.presets import resolver
 
 
 def test_every_keras_hub_electra_name_is_an_alias():
@@ -26,7 +26,7 @@ def test_every_keras_hub_electra_name_is_an_alias():
 
 
 def test_an_alias_resolves_to_the_same_cached_preset(tmp_path, monkeypatch):
-    monkeypatch.setenv(preset_resolution.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(resolver.CACHE_ENV, str(tmp_path))
     name = "electra_base_discriminator_en"
     target = presets.preset_path(name)
     os.makedirs(target)
@@ -36,9 +36,9 @@ def test_an_alias_resolves_to_the_same_cached_preset(tmp_path, monkeypatch):
     def no_network(handle):
         raise AssertionError(f"downloaded {handle}")
 
-    monkeypatch.setattr(preset_resolution, "download_hf_checkpoint", no_network)
-    resolved = preset_resolution.resolve_preset("electra_base_discriminator_uncased_en")
-    assert resolved == preset_resolution.resolve_preset(name) == target
+    monkeypatch.setattr(resolver, "download_hf_checkpoint", no_network)
+    resolved = resolver.resolve_preset("electra_base_discriminator_uncased_en")
+    assert resolved == resolver.resolve_preset(name) == target
 
 
 def test_the_command_line_accepts_an_alias():

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import keras_electra
-from keras_electra.utils.preset_resolution import cache_dir
+from keras_electra.presets.cache import cache_dir
 from tests.conftest import TINY_VOCAB
 
 

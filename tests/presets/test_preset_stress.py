@@ -11,8 +11,8 @@ import time
 import pytest
 
 import keras_electra
-from keras_electra.utils.preset_resolution import PresetError
-from keras_electra.utils.preset_resolution import resolve_preset
+from keras_electra.presets.validation import PresetError
+from keras_electra.presets.resolver import resolve_preset
 from tests.conftest import TINY_VOCAB
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
@@ -26,7 +26,7 @@ CHILD = r"""
 import os, sys, time
 checkpoint, go = sys.argv[1], sys.argv[2]
 from keras_electra.conversion import transformers_loader
-from keras_electra.utils import preset_resolution
+from keras_electra.presets import resolver
 import keras_electra
 
 convert = transformers_loader.convert_transformers_checkpoint
@@ -39,7 +39,7 @@ transformers_loader.convert_transformers_checkpoint = announced
 open(go + ".ready-" + str(os.getpid()), "w").close()
 while not os.path.exists(go):
     time.sleep(0.02)
-path = preset_resolution.resolve_preset(checkpoint)
+path = resolver.resolve_preset(checkpoint)
 backbone = keras_electra.ElectraBackbone.from_preset(checkpoint)
 print("preset", path, backbone.count_params(), flush=True)
 """

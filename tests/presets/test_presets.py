@@ -15,7 +15,7 @@ import pytest
 import keras_electra
 from keras_electra import presets
 from keras_electra.models.electra_classifier import ElectraClassifier
-from keras_electra.utils import preset_resolution
+from keras_electra.presets import resolver
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
@@ -153,7 +153,7 @@ def fake_hub(hub_checkpoint, monkeypatch, tmp_path):
         shutil.copytree(hub["repo"], local)
         return local
 
-    monkeypatch.setattr(preset_resolution, "download_hf_checkpoint", download)
+    monkeypatch.setattr(resolver, "download_hf_checkpoint", download)
     hub["model"] = model
     return hub
 

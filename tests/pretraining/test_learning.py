@@ -36,12 +36,12 @@ import os
 import time
 
 import keras
-import numpy as np
 import pytest
 from keras import ops
 
 import keras_electra
 from keras_electra.pretraining import PretrainingData
+from keras_electra.pretraining.evaluation import held_out_rtd_metrics
 from keras_electra.data import open_text
 from tests.conftest import VOCAB_PATH
 from tests.pretraining.helpers import CORPUS
@@ -83,91 +83,17 @@ def frequent_pieces_vocabulary(path, size=VOCABULARY_SIZE, lines_per_file=800):
     return path
 
 
-def auc(positive, negative):
-    """Mann-Whitney: the share of (positive, negative) pairs ranked right,
-    ties counting one half."""
-    scores = np.concatenate([positive, negative])
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    ranks = ((ends - counts + 1 + ends) / 2)[inverse]  # mid-ranks of ties
-    n = len(positive)
-    return float((ranks[:n].sum() - n * (n + 1) / 2) / (n * len(negative)))
-
-
-def same_piece_auc(scores, replaced, pieces):
-    """AUC over pairs of the *same* piece, one replaced and one original.
-
-    A judge that sees only which piece stands there (its frequency, its
-    identity) gives both tokens of every pair the same score: exactly 0.5.
-    Above 0.5, the discriminator uses the context.
-    """
-    right = pairs = 0.0
-    for piece in np.unique(pieces[replaced]):
-        here = pieces == piece
-        positive, negative = scores[here & replaced], scores[here & ~replaced]
-        if len(negative):
-            weight = len(positive) * len(negative)
-            right += auc(positive, negative) * weight
-            pairs += weight
-    return right / pairs
-
-
 def held_out_scores(pretrainer, batches):
-    """Generator accuracy and discriminator ranking on fixed batches.
-
-    Returns the generator's accuracy at the masked positions, the
-    discriminator's AUC: the chance that a replaced token gets a higher
-    "replaced" logit than an original one (0.5 = no idea, 1 = perfect), a
-    threshold-free accuracy on replaced tokens, and the AUC of the
-    frequency-only control on the same tokens: "replaced" scored by how
-    rare the piece is among the batches' original tokens.
-    """
-    originals = np.concatenate(
-        [b["token_ids"][b["padding_mask"] > 0] for b in batches]
+    """Generator accuracy, discriminator AUC, frequency-only control AUC
+    and same-piece AUC on fixed batches
+    (`keras_electra.pretraining.evaluation`)."""
+    m = held_out_rtd_metrics(pretrainer, batches)
+    return (
+        m["generator_accuracy"],
+        m["discriminator_auc"],
+        m["frequency_auc"],
+        m["context_auc"],
     )
-    frequency = np.bincount(originals, minlength=VOCABULARY_SIZE)
-    correct = total = 0
-    replaced_scores, original_scores = [], []
-    replaced_rarity, original_rarity = [], []
-    all_scores, all_replaced, all_pieces = [], [], []
-    for i, batch in enumerate(batches):
-        masked = pretrainer.mask(batch)
-        slots = masked["mask_positions"].shape[1]
-        noise = np.random.default_rng(i).gumbel(
-            size=(batch["token_ids"].shape[0], slots, VOCABULARY_SIZE)
-        )
-        out = pretrainer.replaced_token_detection(
-            batch, masked, noise.astype("float32")
-        )
-        out = {k: ops.convert_to_numpy(v) for k, v in out.items()}
-        weights = out["mask_weights"] > 0
-        hits = out["generator_predictions"] == out["mask_ids"]
-        correct += int((hits & weights).sum())
-        total += int(weights.sum())
-        tokens = ops.convert_to_numpy(batch["padding_mask"]) > 0
-        logits = out["discriminator_logits"]
-        is_replaced = tokens & (out["replaced"] == 1)
-        is_original = tokens & (out["replaced"] == 0)
-        replaced_scores.append(logits[is_replaced])
-        original_scores.append(logits[is_original])
-        rarity = -np.log(frequency[out["corrupted_ids"]] + 1.0)
-        replaced_rarity.append(rarity[is_replaced])
-        original_rarity.append(rarity[is_original])
-        all_scores.append(logits[tokens])
-        all_replaced.append(is_replaced[tokens])
-        all_pieces.append(out["corrupted_ids"][tokens])
-    discriminator_auc = auc(
-        np.concatenate(replaced_scores), np.concatenate(original_scores)
-    )
-    frequency_auc = auc(
-        np.concatenate(replaced_rarity), np.concatenate(original_rarity)
-    )
-    context_auc = same_piece_auc(
-        np.concatenate(all_scores),
-        np.concatenate(all_replaced),
-        np.concatenate(all_pieces),
-    )
-    return correct / total, discriminator_auc, frequency_auc, context_auc
 
 
 @pytest.mark.slow

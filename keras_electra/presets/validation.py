@@ -1,4 +1,4 @@
-"""Checks of a local Keras preset, so that a broken one fails clearly.
+"""Checks of a local preset directory, so that a broken one fails clearly.
 
 Keras' own errors for a broken preset are either cryptic (an h5 error for
 a truncated weights file, "17 objects could not be loaded" for weights of
@@ -10,17 +10,69 @@ the loaded weights after, and names the problem.
 import json
 import os
 
+from keras_electra.presets.cache import cache_dir
 from keras_electra.utils.data_files import iter_lines
-from keras_electra.utils.preset_resolution import PresetError
-from keras_electra.utils.preset_resolution import cache_dir
-from keras_electra.utils.preset_resolution import check_preset_config
-from keras_electra.utils.preset_resolution import read_preset_config
 
 CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.json"
 WEIGHT_FILES = ("model.weights.h5", "task.weights.h5")
 VOCABULARY_ASSET = os.path.join("assets", "tokenizer", "vocabulary.txt")
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+class PresetError(ValueError):
+    """A preset directory whose files are not a usable preset; the message
+    names the file and the problem."""
+
+
+def read_preset_config(directory):
+    """The `config.json` of a preset directory (a dict), or `None` if it
+    has none; `PresetError` if it is not a JSON object."""
+    path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise PresetError(
+            f"`{path}` is not a JSON file ({type(e).__name__}: "
+            f"{str(e)[:200]}): the preset directory `{directory}` is broken."
+        ) from None
+    if not isinstance(config, dict):
+        raise PresetError(
+            f"`{path}` holds a JSON {type(config).__name__}, not the object "
+            "of a model config: the preset directory is broken."
+        )
+    return config
+
+
+def _config_kind(config):
+    """What a `config.json` that is not a model config looks like."""
+    if "tokenizer_class" in config or "do_lower_case" in config:
+        return "a tokenizer config (`tokenizer_config.json`)"
+    if "vocab" in config or "model" in config and "added_tokens" in config:
+        return "a tokenizer file (`tokenizer.json`)"
+    return "no model config"
+
+
+def check_preset_config(directory, config):
+    """`PresetError` unless `config` (from `directory/config.json`) is a
+    Keras preset config or a transformers model config."""
+    if "model_type" in config:
+        return
+    inner = config.get("config")
+    if ("class_name" in config or "registered_name" in config) and isinstance(
+        inner, dict
+    ):
+        return
+    path = os.path.join(directory, CONFIG_FILE)
+    raise PresetError(
+        f"`{path}` is not a model config: it has neither `model_type` (a "
+        "transformers checkpoint) nor `class_name` and `config` (a Keras "
+        f"preset); it looks like {_config_kind(config)}. Its keys: "
+        f"{', '.join(sorted(map(str, config))[:8]) or '(none)'}."
+    )
 
 
 def _where(directory):

@@ -1,0 +1,54 @@
+"""What every part of the command line shares: its name, the backends,
+the default models, the usage error and the run directory's default.
+
+`app` (parsing, dispatch) and `commands` (what the subcommands do) both
+import this module, and neither imports the other's names: `app` calls
+into `commands`, never the reverse. Imports neither Keras nor keras-hub.
+"""
+
+import datetime
+import os
+
+PROG = "keras-electra"
+BACKENDS = ("tensorflow", "jax", "torch")
+BUNDLED = "bundled"
+DEFAULT_DISCRIMINATOR = "electra_small_discriminator_en"
+DEFAULT_GENERATOR = "electra_small_generator_en"
+
+
+class UsageError(Exception):
+    """A bad option or path found after parsing: exit code 2."""
+
+
+def default_output_dir(command):
+    """`runs/<timestamp>-<command>`: where a run writes without
+    `--output-dir`."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join("runs", f"{stamp}-{command}")
+
+
+# The quick start's defaults (`keras-electra quickstart`; `pretrain` and
+# `finetune` share the model and fine-tuning ones).
+QUICKSTART = dict(
+    # The bundled pre-trained model the quick start starts from.
+    preset="electra_tiny_gutenberg_en",
+    continued_pretrain_steps=100,
+    seeds=5,
+    # --from-scratch: a new tiny ELECTRA.
+    hidden_dim=128,
+    num_layers=2,
+    num_heads=2,
+    embedding_dim=64,
+    sequence_length=64,
+    generator_hidden_fraction=0.25,
+    pretrain_steps=1000,
+    pretrain_batch_size=16,
+    pretrain_learning_rate=5e-4,
+    log_every=50,
+    shuffle_buffer=1000,
+    finetune_epochs=15,
+    finetune_batch_size=16,
+    finetune_learning_rate=5e-4,
+    train_per_class=32,
+    test_per_class=100,
+)

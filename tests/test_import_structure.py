@@ -1,0 +1,277 @@
+"""The package's layering: one room per idea, every import points down.
+
+Subpackages of `keras_electra`, from the bottom up. A subpackage may import
+its own modules and the subpackages of lower layers, never those of its
+own layer or above:
+
+    0  utils, data         helpers that know no ELECTRA class (`data`: the
+                           bundled quick-start files)
+    1  presets             the preset registry, resolver, cache and checks
+    2  layers, losses,     building blocks; `export` knows tasks by class
+       optimizers,         name and by what they hold, and imports none
+       metrics, export
+    3  models              backbone, tokenizer, preprocessors, tasks
+    4  pretraining,        the two ways of training the models
+       finetuning
+    5  conversion          checkpoint converters (they register their
+                           formats with `presets.resolver`)
+    6  keras_electra       the package's own `__init__.py`: it loads the
+                           public classes (and imports `conversion`)
+    7  cli                 the command line, at the top
+
+`utils` imports nothing else of keras_electra. Old import paths kept as
+thin alias modules (`ALIASES`) are exempt: each only points at its new
+home, and this test checks that it holds no code.
+
+Imports are read with `ast` from every module under `keras_electra/`, at
+module level and inside functions alike (a lazy import is still an
+import). Within a subpackage, modules must not import each other in a
+circle either.
+"""
+
+import ast
+import importlib
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = "keras_electra"
+ROOT = os.path.join(REPO, PACKAGE)
+
+LAYERS = [
+    {"utils", "data"},
+    {"presets"},
+    {"layers", "losses", "optimizers", "metrics", "export"},
+    {"models"},
+    {"pretraining", "finetuning"},
+    {"conversion"},
+    {PACKAGE},
+    {"cli"},
+]
+LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
+
+# Old module -> its new home. Each is an alias only (same module object,
+# or a re-export), kept so that old imports keep working.
+ALIASES = {
+    "keras_electra.utils.preset_resolution": "keras_electra.presets.resolver",
+    "keras_electra.finetuning.optimization": (
+        "keras_electra.optimizers.optimization"
+    ),
+    "keras_electra.finetuning.tf_graph": "keras_electra.models.tf_graph",
+    "keras_electra.finetuning.sequence_length": (
+        "keras_electra.models.sequence_length"
+    ),
+    "keras_electra.finetuning.seqeval": "keras_electra.metrics.seqeval",
+    "keras_electra.finetuning.squad": "keras_electra.metrics.squad",
+    "keras_electra.finetuning.qa_decoding": "keras_electra.models.qa_decoding",
+    "keras_electra.finetuning.wordpiece_offsets": (
+        "keras_electra.models.electra_tokenizer"
+    ),
+}
+
+# Module circles still being taken apart (a name per circle); none else.
+# The quick start's move into `cli/quickstart.py` is under way: it imports
+# `QUICKSTART` from `cli.app`, which reaches it through `cli.commands`.
+KNOWN_MODULE_CYCLES = []
+
+
+def _modules():
+    """Module name -> source path, for every module of the package."""
+    modules = {}
+    for directory, _, files in os.walk(ROOT):
+        for file in files:
+            if not file.endswith(".py"):
+                continue
+            path = os.path.join(directory, file)
+            parts = os.path.relpath(path, REPO)[: -len(".py")].split(os.sep)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join(parts)] = path
+    return modules
+
+
+MODULES = _modules()
+SUBPACKAGES = sorted(
+    name.split(".")[1] for name in MODULES if name.count(".") == 1
+    and os.path.basename(MODULES[name]) == "__init__.py"
+)
+
+
+def _imported(node):
+    """The keras_electra modules an `Import`/`ImportFrom` node imports."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        # `from a.b import c`: the module `a.b.c` if there is one, else `a.b`.
+        names = [
+            f"{node.module}.{alias.name}"
+            if f"{node.module}.{alias.name}" in MODULES
+            else node.module
+            for alias in node.names
+        ]
+    else:
+        assert not isinstance(node, ast.ImportFrom) or not node.level, (
+            "relative import"
+        )
+        return []
+    found = []
+    for name in names:
+        if name != PACKAGE and not name.startswith(PACKAGE + "."):
+            continue
+        while name not in MODULES:  # `a.b.attribute` -> `a.b`
+            name = name.rpartition(".")[0]
+        found.append(name)
+    return found
+
+
+def _imports():
+    """`(importer, imported, line)` for every import in the package."""
+    edges = []
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            for target in _imported(node):
+                if target != module:
+                    edges.append((module, target, node.lineno))
+    return edges
+
+
+IMPORTS = _imports()
+
+
+def _room(module):
+    """The subpackage of a module (`models`), or the package itself."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else PACKAGE
+
+
+def _where(module, line):
+    return f"{os.path.relpath(MODULES[module], REPO)}:{line}"
+
+
+def _cycles(graph):
+    """Strongly connected components with more than one node (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.add(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                cycles.append(component)
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * len(graph) + 100))
+    try:
+        for node in sorted(graph):
+            if node not in index:
+                visit(node)
+    finally:
+        sys.setrecursionlimit(limit)
+    return cycles
+
+
+def test_the_layers_name_every_subpackage():
+    assert set(SUBPACKAGES) | {PACKAGE} == set(LAYER_OF), (
+        "Give each subpackage its layer in LAYERS (and the docstring)."
+    )
+
+
+def test_the_checker_sees_lazy_imports():
+    # `source_formats` imports each converter inside a function.
+    inner = [
+        (a, b)
+        for a, b, _ in IMPORTS
+        if a == "keras_electra.conversion.source_formats"
+        and b == "keras_electra.conversion.transformers_loader"
+    ]
+    assert inner, "imports inside functions are not read"
+
+
+def test_no_circle_between_subpackages():
+    graph = {}
+    for importer, imported, _ in IMPORTS:
+        if importer in ALIASES:
+            continue
+        a, b = _room(importer), _room(imported)
+        if a != b:
+            graph.setdefault(a, set()).add(b)
+    assert _cycles(graph) == []
+
+
+def test_utils_imports_nothing_above_it():
+    wrong = [
+        f"{_where(importer, line)} imports {imported}"
+        for importer, imported, line in IMPORTS
+        if _room(importer) == "utils"
+        and importer not in ALIASES
+        and _room(imported) != "utils"
+    ]
+    assert wrong == [], "utils is the bottom layer:\n" + "\n".join(wrong)
+
+
+def test_every_import_points_down():
+    wrong = []
+    for importer, imported, line in IMPORTS:
+        a, b = _room(importer), _room(imported)
+        if a == b or importer in ALIASES:
+            continue
+        if LAYER_OF[b] >= LAYER_OF[a]:
+            wrong.append(
+                f"{_where(importer, line)}: {a} (layer {LAYER_OF[a]}) imports "
+                f"{imported} ({b}, layer {LAYER_OF[b]})"
+            )
+    assert wrong == [], "imports that do not point down:\n" + "\n".join(wrong)
+
+
+def test_no_circle_between_modules():
+    graph = {}
+    for importer, imported, _ in IMPORTS:
+        graph.setdefault(importer, set()).add(imported)
+    cycles = [c for c in _cycles(graph) if c not in KNOWN_MODULE_CYCLES]
+    assert cycles == []
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_aliases_hold_no_code(alias):
+    """An alias module only imports its new home and binds names."""
+    with open(MODULES[alias], encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    for statement in tree.body:
+        assert isinstance(
+            statement, (ast.Expr, ast.Import, ast.ImportFrom, ast.Assign)
+        ), f"{alias}: {ast.dump(statement)[:80]}"
+        if isinstance(statement, ast.Expr):
+            assert isinstance(statement.value, ast.Constant)  # docstring
+    targets = {b for a, b, _ in IMPORTS if a == alias}
+    assert ALIASES[alias] in targets
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_old_import_paths_still_work(alias):
+    old = importlib.import_module(alias)
+    new = importlib.import_module(ALIASES[alias])
+    if old is not new:  # a re-export: its public names come from `new`
+        names = [n for n in vars(old) if not n.startswith("_")]
+        assert names
+        values = list(vars(new).values())
+        for name in names:
+            value = getattr(old, name)
+            assert any(value is v for v in values), (alias, name)
