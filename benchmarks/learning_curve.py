@@ -56,7 +56,9 @@ def pretraining_flops(recipe, steps):
     generator's vocabulary softmax at the masked positions."""
     h, n, e = recipe["hidden_dim"], recipe["num_layers"], recipe["embedding_dim"]
     length = recipe["sequence_length"]
-    g = int(h * recipe["generator_hidden_fraction"])
+    g = h if recipe.get("tie_all_weights") else int(
+        h * recipe["generator_hidden_fraction"]
+    )
     vocab = recipe["vocabulary_size"]
     per_token = matmul_flops_per_token(h, n, 4 * h, length)
     per_token += matmul_flops_per_token(g, n, 4 * g, length)
@@ -72,6 +74,9 @@ def main():
     parser.add_argument("--checkpoints", required=True)
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--steps", type=int, nargs="*", help="only these")
+    parser.add_argument(
+        "--task", choices=("author", "sentence_order"), default="author"
+    )
     args = parser.parse_args()
 
     with open(os.path.join(args.run, "recipe.json")) as f:
@@ -85,23 +90,29 @@ def main():
     )
     finetune = types.SimpleNamespace(
         seed=0,
-        sequence_length=None,
+        # The quick start's 64 tokens for passages; pairs of sentences take
+        # the model's 128.
+        sequence_length=(
+            None if args.task == "sentence_order"
+            else QUICKSTART["sequence_length"]
+        ),
         finetune_epochs=QUICKSTART["finetune_epochs"],
         finetune_batch_size=QUICKSTART["finetune_batch_size"],
         finetune_learning_rate=QUICKSTART["finetune_learning_rate"],
         layerwise_lr_decay=None,
         quiet=True,
     )
+    def draw(seed):
+        if args.task == "sentence_order":
+            return bundled.sentence_order_task(train_seed=seed)
+        return bundled.author_task(
+            train_per_class=QUICKSTART["train_per_class"],
+            test_per_class=QUICKSTART["test_per_class"],
+            train_seed=seed,
+        )
+
     draws = [
-        (seed, _task_data(
-            bundled.author_task(
-                train_per_class=QUICKSTART["train_per_class"],
-                test_per_class=QUICKSTART["test_per_class"],
-                train_seed=seed,
-            ),
-            "author task",
-        ))
-        for seed in range(args.draws)
+        (seed, _task_data(draw(seed), args.task)) for seed in range(args.draws)
     ]
     points = [(0, None)] + sorted(
         (checkpoint_step(p), p)
@@ -127,6 +138,7 @@ def main():
                 for seed, task in draws
             ]
         print(json.dumps({
+            "task": args.task,
             "steps": steps,
             "pretraining_flops": pretraining_flops(recipe, steps),
             "discriminator_auc": round(rtd["discriminator_auc"], 4),

@@ -219,9 +219,20 @@ def main(argv=None):
     parser.add_argument("--log-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--probe", type=int, default=0)
+    parser.add_argument(
+        "--card-only", action="store_true",
+        help="rewrite the preset's README.md from report.json and the log",
+    )
     args = parser.parse_args(argv)
 
     out = args.output_dir
+    if args.card_only:
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+        log = read_log(os.path.join(out, "pretraining_log.jsonl"))
+        with open(os.path.join(out, "preset", "README.md"), "w") as f:
+            f.write(model_card(report, log))
+        return
     os.makedirs(out, exist_ok=True)
     config_path = os.path.join(out, "recipe.json")
     recipe = {k: v for k, v in vars(args).items() if k not in ("output_dir", "probe")}
@@ -319,6 +330,7 @@ def main(argv=None):
         "held_out_metrics": {"pretrained": trained, "random": untrained},
         "discriminator_parameters": pretrainer.discriminator.count_params(),
         "generator_parameters": pretrainer.generator.count_params(),
+        "vocabulary_pieces": tokenizer.vocabulary_size(),
     }
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump(report, f, indent=1)
@@ -370,6 +382,31 @@ def model_card(report, log):
             ("replaced_recall", "recall of replaced tokens (0.5 threshold)"),
         )
     )
+    generator = (
+        "the discriminator's own network plus a masked-LM head (all weights "
+        "tied, ELECTRA paper section 3.2)"
+        if r.get("tie_all_weights")
+        else f"the same depth at {r['generator_hidden_fraction']:g} of the "
+        "width, sharing the embeddings"
+    ) + f"; {report['generator_parameters']:,} parameters"
+    chosen = [
+        text
+        for key, text in (
+            ("tie_all_weights", "all weights tied (the generator is the "
+             "discriminator's network plus a masked-LM head)"),
+            ("freeze_embeddings", "the shared word, position and segment "
+             "embeddings kept at their random initial values"),
+            ("prior_bias", "the discriminator's output bias started at the "
+             "log-odds of the mask rate (Google: 0)"),
+        )
+        if r.get(key)
+    ]
+    levers = (
+        ", with three departures measured in `benchmarks/README.md`: "
+        + "; ".join(chosen)
+        if chosen
+        else ""
+    )
     return f"""# electra_tiny_gutenberg_en
 
 A tiny ELECTRA (generator + discriminator), pre-trained by this package's own
@@ -390,8 +427,8 @@ pretrainer = keras_electra.ElectraPretrainer.from_preset("electra_tiny_gutenberg
 
 ## Model
 - Discriminator: {r['num_layers']} layers, hidden {r['hidden_dim']}, {r['num_heads']} heads, embedding {r['embedding_dim']}, feed-forward {4 * r['hidden_dim']}, at most {r['sequence_length']} tokens; {report['discriminator_parameters']:,} parameters.
-- Generator: the same depth at {r['generator_hidden_fraction']:g} of the width, sharing the embeddings; {report['generator_parameters']:,} parameters.
-- Vocabulary: uncased WordPiece, {report['recipe']['vocabulary_size']:,} requested, learned from the pre-training chapters with `keras_hub.tokenizers.compute_word_piece_vocabulary` (`assets/tokenizer/vocabulary.txt`).
+- Generator: {generator}.
+- Vocabulary: uncased WordPiece, {report.get('vocabulary_pieces', '?'):,} pieces ({r['vocabulary_size']:,} asked for), learned from the pre-training chapters with `keras_hub.tokenizers.compute_word_piece_vocabulary` (`assets/tokenizer/vocabulary.txt`).
 
 ## Data
 Nine public-domain novels (Project Gutenberg texts as carried by the R
@@ -406,7 +443,7 @@ chapters. Pre-training saw {report['pretraining_words']:,} words.
 ELECTRA's objective and optimizer as in Google's code (`ElectraAdamW`
 without bias correction, weight decay 0.01, gradient clipping 1.0, linear
 warm-up then linear decay to 0; discriminator loss weight 50; the generator
-samples at temperature 1): {r['steps']:,} steps of {r['batch_size']} sequences
+samples at temperature 1){levers}: {r['steps']:,} steps of {r['batch_size']} sequences
 of {r['sequence_length']} tokens ({report['tokens_seen']:,} tokens), peak
 learning rate {r['learning_rate']:g}, {r['warmup_steps']} warm-up steps,
 mask rate {r['mask_probability']:g}, seed {r['seed']}. Backend
@@ -419,6 +456,21 @@ corrupted as in training (fixed seeds; the same draws for both columns).
 | metric | this model | same architecture, random weights |
 | --- | --- | --- |
 {metric_rows}
+
+## What it does, and what it does not
+The discriminator ranks replaced tokens far above chance (AUC
+{m['pretrained']['discriminator_auc']:.3f}, random weights
+{m['random']['discriminator_auc']:.3f}), but not above a judge that sees
+only how rare each piece is ({m['pretrained']['frequency_auc']:.3f}); over
+pairs of the same piece, one replaced and one original, its AUC is
+{m['pretrained']['context_auc']:.3f} (0.5 = no use of the context). So at
+this budget it has learned mostly which pieces the generator's samples
+tend to be, and little context. Fine-tuned on the quick start's author
+task it does not beat the same architecture from random weights (see the
+repository's README, "What the quick start shows", and
+`benchmarks/README.md`). It is a real model made by this package, to try
+every class and the quick start with offline; it is not a useful language
+model.
 
 ## Pre-training curve (mean over each 250-step round)
 

@@ -21,6 +21,7 @@ novels) and:
 options); `--preset` starts from any other model.
 """
 
+import json
 import math
 import os
 import time
@@ -195,7 +196,7 @@ class FineTuningRuns:
                 variable.assign(keras.ops.zeros_like(variable))
         keras.utils.set_random_seed(seed)
 
-    def run(self, task, seed, random_init):
+    def run(self, task, seed, random_init, callbacks=()):
         start = time.time()
         self._start_from(seed, random_init)
         self.classifier.fit(
@@ -206,6 +207,7 @@ class FineTuningRuns:
                 seed=seed,
             ),
             epochs=self.args.finetune_epochs,
+            callbacks=list(callbacks),
             verbose=verbose(self.args),
         )
         probabilities = predict_classes(
@@ -252,11 +254,13 @@ def _task_data(drawn, description):
     names = drawn["label_names"]
 
     def split(name):
+        texts = [t for t, _ in drawn[name]]
+        pairs = bool(texts) and isinstance(texts[0], tuple)
         return LabelledText(
-            [t for t, _ in drawn[name]],
-            None,
+            [t[0] for t in texts] if pairs else texts,
+            [t[1] for t in texts] if pairs else None,
             [names[label] for _, label in drawn[name]],
-            source=f"bundled author task ({name})",
+            source=f"bundled task ({name})",
         )
 
     return TaskData(split("train"), split("test"), None, names, description)
@@ -264,7 +268,11 @@ def _task_data(drawn, description):
 
 def compare_finetuning(args, run, model, draws):
     """Fine-tune `model` and the same model from random weights on every
-    draw; save the first draw's two classifiers."""
+    draw; save the first draw's two classifiers.
+
+    Each finished run is recorded in `RUN/finetuning_runs.json`; rerunning
+    with the same `--output-dir` skips the runs already there.
+    """
     first_task = draws[0][1]
     runs = FineTuningRuns(args, model, first_task)
     say(
@@ -273,19 +281,33 @@ def compare_finetuning(args, run, model, draws):
         f"{args.finetune_epochs} epochs ({runs.steps} steps), learning rate "
         f"{args.finetune_learning_rate:g}"
     )
+    record = run.path("finetuning_runs.json")
+    done = {}
+    if os.path.isfile(record):
+        with open(record, encoding="utf-8") as f:
+            done = json.load(f)
+    kinds = [("pretrained", False, "classifier")]
+    if not args.no_baseline:
+        kinds.append(("not_pretrained", True, "baseline_classifier"))
     rows = []
-    saved = {}
     for seed, task in draws:
         row = {"seed": seed}
-        for key, random_init in (("pretrained", False), ("not_pretrained", True)):
-            if random_init and args.no_baseline:
-                continue
-            row[key] = runs.run(task, seed, random_init)
-            if seed == draws[0][0]:
-                saved[key] = runs.classifier.get_weights()
-                name = "classifier" if not random_init else "baseline_classifier"
-                runs.classifier.save_to_preset(run.path(name))
-                row[key]["preset"] = run.path(name)
+        for key, random_init, name in kinds:
+            done_key = f"{seed}/{key}"
+            if done_key not in done:
+                done[done_key] = runs.run(
+                    task,
+                    seed,
+                    random_init,
+                    callbacks=run.callbacks(
+                        f"{name}_draw{seed}", checkpoints=False
+                    ),
+                )
+                if seed == draws[0][0]:
+                    runs.classifier.save_to_preset(run.path(name))
+                    done[done_key]["preset"] = run.path(name)
+                run.write_json("finetuning_runs.json", done)
+            row[key] = done[done_key]
         say(
             f"   draw {seed}: pre-trained {row['pretrained']['test_accuracy']:.3f}"
             + (
@@ -296,10 +318,9 @@ def compare_finetuning(args, run, model, draws):
         )
         rows.append(row)
     summary = {"draws": rows}
-    for key in ("pretrained", "not_pretrained"):
-        if key in rows[0]:
-            summary[key] = mean_sd([r[key]["test_accuracy"] for r in rows])
-    if "not_pretrained" in rows[0]:
+    for key, _, _ in kinds:
+        summary[key] = mean_sd([r[key]["test_accuracy"] for r in rows])
+    if not args.no_baseline:
         summary["difference"] = mean_sd(
             [
                 r["pretrained"]["test_accuracy"]
@@ -307,7 +328,12 @@ def compare_finetuning(args, run, model, draws):
                 for r in rows
             ]
         )
-    runs.classifier.set_weights(saved["pretrained"])
+    # The first draw's pre-trained classifier is the one exported.
+    saved = build_classifier(
+        run.path("classifier"), len(first_task.label_names), args.seed,
+        False, None,
+    )
+    runs.classifier.set_weights(saved.get_weights())
     return runs.classifier, summary
 
 

@@ -19,6 +19,7 @@ test passage is ever seen, labelled or not, before evaluation.
 import gzip
 import os
 import random
+import re
 
 DATA_DIR = os.path.dirname(os.path.abspath(__file__))
 VOCABULARY_FILE = "uncased_vocab.txt.gz"
@@ -188,3 +189,68 @@ def author_task(
     for name, split in splits.items():
         rngs[name].shuffle(split)
     return {**splits, "label_names": list(LABEL_NAMES)}
+
+
+# A sentence ends at . ! or ? (optionally followed by closing quotes or
+# brackets) before whitespace and an opening quote or a capital letter.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z])")
+
+
+def sentences(paragraph):
+    """Split a paragraph into sentences (a plain rule; see `_SENTENCE_END`)."""
+    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+def sentence_pairs(chapter_list, min_words=4, max_words=30):
+    """Consecutive sentence pairs `(first, second)` within one paragraph,
+    each sentence `min_words` to `max_words` words long."""
+    pairs = []
+    for chapter in chapter_list:
+        for paragraph in chapter:
+            parts = sentences(paragraph)
+            for a, b in zip(parts, parts[1:]):
+                if all(min_words <= len(s.split()) <= max_words for s in (a, b)):
+                    pairs.append((a, b))
+    return pairs
+
+
+SENTENCE_ORDER_LABELS = ("in_order", "swapped")
+
+
+def sentence_order_task(
+    train_size=256, test_size=400, seed=TASK_SEED, train_seed=None
+):
+    """Which of two consecutive sentences came first?
+
+    Pairs of consecutive sentences of one paragraph from the four bundled
+    novels; half are shown in their order (`"in_order"`), half swapped
+    (`"swapped"`). Training pairs come from training chapters, test pairs
+    only from held-out chapters (`is_test_chapter`). Nothing in a sentence
+    is changed: the label is about the order of whole sentences, which the
+    model must read from their content (who is named or referred to, what
+    answers what).
+
+    Returns:
+        A dict with `"train"` and `"test"` lists of `((text_a, text_b),
+        label)` and `"label_names"`.
+    """
+    rngs = {
+        "train": random.Random(seed if train_seed is None else train_seed),
+        "test": random.Random(seed),
+    }
+    pools = {"train": [], "test": []}
+    for _, stem in NOVELS:
+        for i, chapter in enumerate(chapters(stem)):
+            split = "test" if is_test_chapter(i) else "train"
+            pools[split] += sentence_pairs([chapter])
+    result = {"label_names": list(SENTENCE_ORDER_LABELS)}
+    for split, size in (("train", train_size), ("test", test_size)):
+        rng = rngs[split]
+        chosen = rng.sample(pools[split], size)
+        labels = [0] * (size // 2) + [1] * (size - size // 2)
+        rng.shuffle(labels)
+        result[split] = [
+            ((a, b) if label == 0 else (b, a), label)
+            for (a, b), label in zip(chosen, labels)
+        ]
+    return result

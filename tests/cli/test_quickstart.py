@@ -9,11 +9,11 @@ import pytest
 
 from keras_electra.cli import main
 
+# The default path (the bundled pre-trained model), at a tiny budget.
 TINY = [
-    "--from-scratch", "--seeds", "2",
+    "--seeds", "2",
     "--pretrain-steps", "4", "--log-every", "2", "--pretrain-batch-size", "8",
-    "--hidden-dim", "32", "--num-layers", "1", "--num-heads", "2",
-    "--embedding-dim", "16", "--sequence-length", "32",
+    "--sequence-length", "32",
     "--train-per-class", "4", "--test-per-class", "3",
     "--finetune-epochs", "1", "--finetune-batch-size", "8",
     "--seed", "3", "--quiet",
@@ -92,8 +92,28 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     # The run directory holds what the issue asks for.
     config = json.loads((run / "config.json").read_text())
     assert config["options"]["pretrain_steps"] == 4
-    assert config["options"]["hidden_dim"] == 32
+    assert config["options"]["preset"] == "electra_tiny_gutenberg_en"
     results = json.loads((run / "results.json").read_text())
+    # Replaced token detection on held-out chapters: the bundled weights
+    # against random ones, then after the continued pre-training; the
+    # table prints what results.json holds.
+    rtd = results["replaced_token_detection"]
+    assert rtd["held_out_tokens"] > 1000
+    assert (
+        rtd["pretrained"]["discriminator_auc"]
+        > rtd["random"]["discriminator_auc"] + 0.1
+    )
+    for key, label in (
+        ("pretrained", "bundled model"),
+        ("random", "same model, random weights"),
+        ("continued", "after continued pre-training"),
+    ):
+        row = next(line for line in out.splitlines() if line.strip().startswith(label))
+        assert row.split()[-3:] == [
+            f"{rtd[key]['discriminator_auc']:.3f}",
+            f"{rtd[key]['context_auc']:.3f}",
+            f"{rtd[key]['generator_accuracy']:.3f}",
+        ], row
     assert results["pretraining"]["steps"] == 4
     tuned = results["finetuning"]
     assert [d["seed"] for d in tuned["draws"]] == [3, 4]
@@ -157,7 +177,7 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     assert (run / "checkpoints" / "pretrain").is_dir()
     train_tsv = (run / "data" / "train.tsv").read_text().splitlines()
     assert train_tsv[0] == "label\ttext" and len(train_tsv) == 1 + 16
-    for name in ("pretrain", "classifier", "baseline_classifier"):
+    for name in ("pretrain", "classifier_draw3", "baseline_classifier_draw4"):
         assert os.listdir(logdir / name), name  # TensorBoard event files
 
     # predict: from the SavedModel and from the Keras classifier agree.
@@ -209,14 +229,12 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
     )
     assert "replaced (p > 0.5)" in out
 
-    # --tie-all-weights cannot tie a pair that was saved untied.
-    code = main(
-        ["pretrain", "--preset", str(run / "pretrained"), "--tie-all-weights",
-         "--steps", "2", "--output-dir", str(tmp_path / "retied"), "--quiet"]
-    )
-    _, err = capsys.readouterr()
-    assert code == 2
-    assert "--tie-all-weights" in err and "not a pair saved" in err
+    # Rerunning with the same --output-dir resumes: the fine-tuning runs
+    # are all recorded, so none is repeated, and the results are the same.
+    again = run_cli(["quickstart", *TINY, "--output-dir", str(run)], capsys)
+    assert "== Results" in again
+    rerun = json.loads((run / "results.json").read_text())
+    assert rerun["finetuning"]["draws"] == tuned["draws"]
 
 
 @pytest.mark.slow
@@ -248,3 +266,14 @@ def test_pretrain_with_all_weights_tied(tmp_path, capsys):
     assert "all weights tied" in out
     pair = json.loads((second / "pretrained" / "pretraining_pair.json").read_text())
     assert pair["tied_all_weights"] is True
+
+    # --tie-all-weights cannot tie a pair that was saved untied.
+    untied = tmp_path / "untied"
+    run_cli(["pretrain", *tiny, "--steps", "2", "--output-dir", str(untied)], capsys)
+    code = main(
+        ["pretrain", "--preset", str(untied / "pretrained"), "--tie-all-weights",
+         "--steps", "2", "--output-dir", str(tmp_path / "retied"), "--quiet"]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "--tie-all-weights" in err and "not a pair saved" in err
