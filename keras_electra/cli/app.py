@@ -250,9 +250,15 @@ def _pretraining(parser, defaults, prefixed):
         *names("learning-rate"),
         dest="pretrain_learning_rate",
         type=positive_float,
-        default=defaults["pretrain_learning_rate"],
+        default=None if prefixed else defaults["pretrain_learning_rate"],
         help="peak learning rate, ELECTRA's AdamW with linear warm-up and "
-        f"decay ({defaults['pretrain_learning_rate']})",
+        + (
+            f"decay (default: {QUICKSTART['continued_pretrain_learning_rate']:g}"
+            f" to continue a pre-trained model, "
+            f"{defaults['pretrain_learning_rate']:g} from scratch)"
+            if prefixed
+            else f"decay ({defaults['pretrain_learning_rate']})"
+        ),
     )
     group.add_argument(
         "--warmup-steps",
