@@ -193,7 +193,7 @@ class FineTuningRuns:
         optimizer = self.classifier.optimizer
         for variable in optimizer.variables:
             if "learning_rate" not in variable.path:
-                variable.assign(keras.ops.zeros_like(variable))
+                variable.assign(np.zeros(variable.shape, variable.dtype))
         keras.utils.set_random_seed(seed)
 
     def run(self, task, seed, random_init, callbacks=()):
