@@ -108,8 +108,8 @@ def replaced_token_detection(args, run, model):
     batches = held_out_batches(run, pretrainer.tokenizer, length)
     tokens = int(sum(b["padding_mask"].sum() for b in batches))
     say(
-        f"\n== Replaced token detection on held-out chapters ({tokens:,} "
-        "tokens never seen in pre-training)"
+        f"\n== Replaced token detection on the bundled novels' held-out "
+        f"chapters ({tokens:,} tokens; the bundled model never saw them)"
     )
     metrics = {
         "held_out_tokens": tokens,
@@ -121,7 +121,7 @@ def replaced_token_detection(args, run, model):
 
 
 RTD_ROWS = (
-    ("pretrained", "bundled model"),
+    ("pretrained", "pre-trained model"),
     ("random", "same model, random weights"),
     ("continued", "after continued pre-training"),
 )

@@ -104,7 +104,7 @@ def test_quickstart_end_to_end_then_each_subcommand(tmp_path, capsys):
         > rtd["random"]["discriminator_auc"] + 0.1
     )
     for key, label in (
-        ("pretrained", "bundled model"),
+        ("pretrained", "pre-trained model"),
         ("random", "same model, random weights"),
         ("continued", "after continued pre-training"),
     ):
