@@ -71,9 +71,7 @@ ALIASES = {
     ),
 }
 
-# Module circles still being taken apart (a name per circle); none else.
-# The quick start's move into `cli/quickstart.py` is under way: it imports
-# `QUICKSTART` from `cli.app`, which reaches it through `cli.commands`.
+# Module circles still being taken apart (a set of names per circle): none.
 KNOWN_MODULE_CYCLES = []
 
 
