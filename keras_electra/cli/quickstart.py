@@ -188,8 +188,19 @@ class FineTuningRuns:
         )
 
     def _start_from(self, seed, random_init):
+        from keras_electra.pretraining.checkpointing import (
+            seed_state_variables,
+        )
+
         fresh = self._build(seed, random_init)
         self.classifier.set_weights(fresh.get_weights())
+        # The dropout noise too starts from the run's seed, so a run gives
+        # the same result whatever ran before it (and after a resume).
+        for mine, theirs in zip(
+            seed_state_variables(self.classifier),
+            seed_state_variables(fresh),
+        ):
+            mine.assign(theirs.value)
         optimizer = self.classifier.optimizer
         for variable in optimizer.variables:
             if "learning_rate" not in variable.path:
