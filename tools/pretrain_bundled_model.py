@@ -21,7 +21,7 @@ checkpoint):
    `keras_electra.pretraining.train` (Google's optimizer and schedule,
    checkpoints every `--log-every` steps, resumable).
 4. **Preset + model card.** The pair (`discriminator/`, `generator/`,
-   `pair.json`) and `README.md` with the held-out metrics of the model and
+   `pretraining_pair.json`) and `README.md` with the held-out metrics of the model and
    of the same architecture with random weights, and this command.
 
 `--probe N` only times N steps (after 2 warm-up rounds) and exits.
