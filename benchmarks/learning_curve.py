@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import keras_electra  # noqa: E402
 from keras_electra import data as bundled  # noqa: E402
 from keras_electra.cli.shared import QUICKSTART  # noqa: E402
+from keras_electra.cli.commands import task_data  # noqa: E402
 from keras_electra.cli.quickstart import FineTuningRuns  # noqa: E402
-from keras_electra.cli.quickstart import _task_data  # noqa: E402
 from keras_electra.cli.quickstart import mean_sd  # noqa: E402
 from keras_electra.pretraining import restore_checkpoint  # noqa: E402
 from keras_electra.pretraining.checkpointing import checkpoint_step  # noqa: E402
@@ -112,7 +112,7 @@ def main():
         )
 
     draws = [
-        (seed, _task_data(draw(seed), args.task)) for seed in range(args.draws)
+        (seed, task_data(draw(seed), args.task)) for seed in range(args.draws)
     ]
     points = [(0, None)] + sorted(
         (checkpoint_step(p), p)

@@ -162,18 +162,37 @@ def bundled_task(args):
         train_per_class=getattr(args, "train_per_class", 1),
         test_per_class=args.test_per_class,
     )
-    names = task["label_names"]
+    train, test = (
+        labelled_split(task, name, "bundled author task")
+        for name in ("train", "test")
+    )
+    return train, test, task["label_names"], task
 
-    def split(name):
-        examples = task[name]
-        return readers.LabelledText(
-            [t for t, _ in examples],
-            None,
-            [names[label] for _, label in examples],
-            source=f"bundled author task ({name})",
-        )
 
-    return split("train"), split("test"), names, task
+def labelled_split(drawn, name, source):
+    """`LabelledText` of split `name` of a bundled task dict (examples
+    `(text, label)` or `((text_a, text_b), label)`, label an index into
+    `drawn["label_names"]`)."""
+    names = drawn["label_names"]
+    texts = [t for t, _ in drawn[name]]
+    pairs = bool(texts) and isinstance(texts[0], tuple)
+    return readers.LabelledText(
+        [t[0] for t in texts] if pairs else texts,
+        [t[1] for t in texts] if pairs else None,
+        [names[label] for _, label in drawn[name]],
+        source=f"{source} ({name})",
+    )
+
+
+def task_data(drawn, description, source="bundled task"):
+    """`TaskData` (train and test, no validation) of a bundled task dict."""
+    return TaskData(
+        labelled_split(drawn, "train", source),
+        labelled_split(drawn, "test", source),
+        None,
+        drawn["label_names"],
+        description,
+    )
 
 
 def load_task_data(args, need_train=True, label_names=None, run=None):

@@ -34,7 +34,6 @@ from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.commands import RunDir
-from keras_electra.cli.commands import TaskData
 from keras_electra.cli.commands import accuracy_of
 from keras_electra.cli.commands import build_classifier
 from keras_electra.cli.commands import export_classifier
@@ -44,6 +43,7 @@ from keras_electra.cli.commands import load_task_data
 from keras_electra.cli.commands import predict_classes
 from keras_electra.cli.commands import pretrain
 from keras_electra.cli.commands import saved_model_predict
+from keras_electra.cli.commands import task_data
 from keras_electra.cli.commands import say
 from keras_electra.cli.commands import verbose
 from keras_electra.cli.commands import write_corpus
@@ -255,26 +255,8 @@ def task_draws(args, run):
             drawn["train"],
             drawn["label_names"],
         )
-        draws.append((seed, _task_data(drawn, task.description)))
+        draws.append((seed, task_data(drawn, task.description)))
     return draws, draws[0][1]
-
-
-def _task_data(drawn, description):
-    from keras_electra.cli.readers import LabelledText
-
-    names = drawn["label_names"]
-
-    def split(name):
-        texts = [t for t, _ in drawn[name]]
-        pairs = bool(texts) and isinstance(texts[0], tuple)
-        return LabelledText(
-            [t[0] for t in texts] if pairs else texts,
-            [t[1] for t in texts] if pairs else None,
-            [names[label] for _, label in drawn[name]],
-            source=f"bundled task ({name})",
-        )
-
-    return TaskData(split("train"), split("test"), None, names, description)
 
 
 def compare_finetuning(args, run, model, draws):
@@ -391,12 +373,11 @@ def resolve_model(args, run, task):
 
 
 def is_pair(model):
-    from keras_electra.pretraining.pair_preset import PAIR_FILE
+    """A generator + discriminator pair: a bundled pair name or a pair
+    directory."""
+    from keras_electra.pretraining.pair_preset import read_pair_description
 
-    return isinstance(model, str) and (
-        model == QUICKSTART["preset"]
-        or os.path.isfile(os.path.join(model, PAIR_FILE))
-    )
+    return bool(read_pair_description(model))
 
 
 def cmd_quickstart(args):
