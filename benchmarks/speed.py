@@ -24,7 +24,7 @@ Contenders:
     keras-torch           ours, PyTorch, jit_compile="auto" (off: eager)
     keras-torch-compile   ours, PyTorch, jit_compile=True (torch.compile)
 
-Sizes: `tiny` (the quick start's model, `keras_electra/cli/app.py`
+Sizes: `tiny` (the quick start's --from-scratch model, `keras_electra/cli/shared.py`
 QUICKSTART), `small` and `base` (Google's ELECTRA-small and -base
 discriminators); the generator is 1/4 of the discriminator's width in
 every pre-training step. Random ids, float32 (or `--precision
@@ -81,10 +81,10 @@ PACKAGES = (
 
 
 def quickstart_config():
-    """The QUICKSTART dict of `keras_electra/cli/app.py`, read without
+    """The QUICKSTART dict of `keras_electra/cli/shared.py`, read without
     importing keras_electra (which would import Keras)."""
     spec = importlib.util.find_spec("keras_electra")
-    path = os.path.join(os.path.dirname(spec.origin), "cli", "app.py")
+    path = os.path.join(os.path.dirname(spec.origin), "cli", "shared.py")
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     for node in tree.body:
