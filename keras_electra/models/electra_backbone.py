@@ -1,10 +1,12 @@
 import keras
-from keras_hub.layers import TransformerEncoder
 from keras_hub.models import Backbone
 # Private: keras-hub has no public API to register presets (0.32).
 from keras_hub.src.utils.preset_utils import register_presets
 
 from keras_electra.layers.electra_embedding import ElectraEmbedding
+from keras_electra.layers.electra_transformer_encoder import (
+    ElectraTransformerEncoder,
+)
 from keras_electra.presets import BUNDLED_PRESETS
 from keras_electra.presets import ELECTRA_PRESETS
 from keras_electra.presets import resolve_preset
@@ -115,7 +117,7 @@ class ElectraBackbone(PresetResolvingMixin, Backbone):
         self.transformer_layers = []
         for i in range(num_layers):
             self.transformer_layers.append(
-                TransformerEncoder(
+                ElectraTransformerEncoder(
                     num_heads=num_heads,
                     intermediate_dim=intermediate_dim,
                     activation=ELECTRA_ACTIVATION,
