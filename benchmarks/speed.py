@@ -23,6 +23,9 @@ Contenders:
     keras-jax             ours, JAX, jit_compile="auto" (on)
     keras-torch           ours, PyTorch, jit_compile="auto" (off: eager)
     keras-torch-compile   ours, PyTorch, jit_compile=True (torch.compile)
+    keras-<backend>-fit   ours, training steps timed inside `fit` (epochs of
+                          5 copies of the batch, per batch) rather than
+                          `train_on_batch`; not run unless named
 
 Sizes: `tiny` (the quick start's --from-scratch model, `keras_electra/cli/shared.py`
 QUICKSTART), `small` and `base` (Google's ELECTRA-small and -base
@@ -71,6 +74,14 @@ CONTENDERS = {
     "keras-jax": ("keras", "jax", ["--jit", "auto"], None),
     "keras-torch": ("keras", "torch", ["--jit", "auto"], None),
     "keras-torch-compile": ("keras", "torch", ["--jit", "true"], None),
+    # Training inside `fit` (epochs of 5 copies of the batch) instead of
+    # `train_on_batch`; inference is the same as without -fit.
+    "keras-tensorflow-fit": ("keras", "tensorflow", ["--jit", "auto",
+                                                      "--loop", "fit"], None),
+    "keras-jax-fit": ("keras", "jax", ["--jit", "auto", "--loop", "fit"],
+                      None),
+    "keras-torch-fit": ("keras", "torch", ["--jit", "auto", "--loop", "fit"],
+                        None),
 }
 BASELINE = "transformers"
 WORKLOADS = ("inference", "finetune", "pretrain")
@@ -525,7 +536,8 @@ def parse_args(argv=None):
     p.add_argument("--workloads", default=",".join(WORKLOADS),
                    type=lambda v: parse_list(v, WORKLOADS, "workload"),
                    help="inference,finetune,pretrain (default all)")
-    p.add_argument("--contenders", default=",".join(CONTENDERS),
+    p.add_argument("--contenders", default=",".join(
+        c for c in CONTENDERS if not c.endswith("-fit")),
                    type=lambda v: parse_list(v, tuple(CONTENDERS),
                                              "contender"),
                    help="comma-separated (default all)")
