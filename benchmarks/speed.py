@@ -308,6 +308,9 @@ def machine(args):
 
 
 def run_worker(name, size, config, workload, args, tmp):
+    # "<contender>@before": the same contender, importing keras_electra
+    # from --before-tree (an earlier checkout), in the same session.
+    name, _, before = name.partition("@")
     kind, backend, extra, _ = CONTENDERS[name]
     out = os.path.join(tmp, f"{name}_{size}_{workload}.json")
     model = dict(config)
@@ -332,6 +335,9 @@ def run_worker(name, size, config, workload, args, tmp):
     env.update(thread_env(args.threads, env))
     if backend:
         env["KERAS_BACKEND"] = backend
+    if before:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (args.before_tree, env.get("PYTHONPATH")) if p)
     start = time.perf_counter()
     # Own session, so that a timeout also ends the worker's children
     # (torch.compile's compile workers).
@@ -359,7 +365,8 @@ def run_worker(name, size, config, workload, args, tmp):
     result["process_wall_s"] = time.perf_counter() - start
     if result.get("status") != "ok" and args.verbose:
         result["stderr_tail"] = stderr[-4000:]
-    result.update(contender=name, size=size, workload=workload,
+    result.update(contender=name + ("@before" if before else ""),
+                  size=size, workload=workload,
                   batch_size=args.batch_size, seq_len=args.seq_len,
                   precision=args.precision)
     return result
@@ -397,11 +404,10 @@ def thread_env(threads, env):
 
 
 def describe(row):
-    if row["contender"].startswith("transformers"):
-        mode = CONTENDERS[row["contender"]][3]
-        return mode if row.get("status") == "ok" else mode
-    return row.get("mode") or "asked: " + " ".join(
-        CONTENDERS[row["contender"]][2])
+    name = row["contender"].partition("@")[0]
+    if name.startswith("transformers"):
+        return CONTENDERS[name][3]
+    return row.get("mode") or "asked: " + " ".join(CONTENDERS[name][2])
 
 
 def annotate(rows, sizes, peak):
@@ -568,6 +574,11 @@ def parse_args(argv=None):
                    "(1 also turns XLA:CPU's thread pool off); default: each "
                    "library's own")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--before-tree", metavar="DIR",
+                   help="an earlier checkout of this repository (e.g. `git "
+                   "worktree add /tmp/before <commit>`): every keras "
+                   "contender also runs as <name>@before, importing "
+                   "keras_electra from DIR, in the same session")
     p.add_argument("--ghz", type=float, help="clock for the peak (GHz)")
     p.add_argument("--flop-per-cycle", type=int,
                    help="fp32 FLOP per cycle per core for the peak")
@@ -603,7 +614,11 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="electra_speed_") as tmp:
             for size in args.sizes:
                 for workload in args.workloads:
-                    for name in args.contenders:
+                    names = list(args.contenders)
+                    if args.before_tree:
+                        names += [f"{n}@before" for n in args.contenders
+                                  if CONTENDERS[n][0] == "keras"]
+                    for name in names:
                         print(f"... {size} {workload} {name}",
                               file=sys.stderr, flush=True)
                         row = run_worker(name, size, sizes[size], workload,

@@ -15,6 +15,7 @@ from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -64,7 +65,9 @@ class ElectraCausalLMHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraCausalLM(PresetResolvingMixin, InputValidatingMixin, CausalLM):
+class ElectraCausalLM(
+    PresetResolvingMixin, InputValidatingMixin, OptimizerBuildMixin, CausalLM
+):
     """ELECTRA run left to right: transformers' `ElectraForCausalLM`.
 
     ELECTRA is an encoder; it was never trained to generate. This task

@@ -13,6 +13,7 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -20,6 +21,7 @@ class ElectraDiscriminator(
     ServingExportMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
+    OptimizerBuildMixin,
     Task,
 ):
     """ELECTRA's discriminator: which tokens were replaced?

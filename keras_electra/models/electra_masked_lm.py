@@ -14,6 +14,7 @@ from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -21,6 +22,7 @@ class ElectraMaskedLM(
     ServingExportMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
+    OptimizerBuildMixin,
     MaskedLM,
 ):
     """ELECTRA's generator: a masked language model.

@@ -15,6 +15,7 @@ from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -22,6 +23,7 @@ class ElectraMultipleChoice(
     ServingExportMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
+    OptimizerBuildMixin,
     Task,
 ):
     """ELECTRA for multiple choice (transformers' `ElectraForMultipleChoice`).

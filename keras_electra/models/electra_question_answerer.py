@@ -15,6 +15,7 @@ from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 def _is_raw(x):
@@ -26,6 +27,7 @@ class ElectraQuestionAnswerer(
     ServingExportMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
+    OptimizerBuildMixin,
     Task,
 ):
     """ELECTRA for extractive question answering (SQuAD 1.1 and 2.0).

@@ -41,6 +41,7 @@ from keras_electra.pretraining.torch_parameters import (
     register_torch_parameters,
 )
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 # The embedding settings the generator must share with the discriminator.
 SHARED_EMBEDDING_CONFIG = (
@@ -87,7 +88,7 @@ def generator_backbone_for(
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraPretrainer(
-    PresetResolvingMixin, InputValidatingMixin, Task
+    PresetResolvingMixin, InputValidatingMixin, OptimizerBuildMixin, Task
 ):
     """ELECTRA pre-training by replaced token detection, with `fit()`.
 
