@@ -84,6 +84,8 @@ CONTENDERS = {
                         None),
 }
 BASELINE = "transformers"
+# The contenders that --before-tree repeats with the earlier checkout.
+BEFORE_CONTENDERS = ("keras-tensorflow", "keras-jax", "keras-torch")
 WORKLOADS = ("inference", "finetune", "pretrain")
 PACKAGES = (
     "keras", "keras-hub", "tensorflow", "jax", "jaxlib", "torch",
@@ -576,8 +578,9 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--before-tree", metavar="DIR",
                    help="an earlier checkout of this repository (e.g. `git "
-                   "worktree add /tmp/before <commit>`): every keras "
-                   "contender also runs as <name>@before, importing "
+                   "worktree add /tmp/before <commit>`): keras-tensorflow, "
+                   "keras-jax and keras-torch also run as <name>@before, "
+                   "importing "
                    "keras_electra from DIR, in the same session")
     p.add_argument("--ghz", type=float, help="clock for the peak (GHz)")
     p.add_argument("--flop-per-cycle", type=int,
@@ -617,7 +620,7 @@ def main(argv=None):
                     names = list(args.contenders)
                     if args.before_tree:
                         names += [f"{n}@before" for n in args.contenders
-                                  if CONTENDERS[n][0] == "keras"]
+                                  if n in BEFORE_CONTENDERS]
                     for name in names:
                         print(f"... {size} {workload} {name}",
                               file=sys.stderr, flush=True)
