@@ -9,9 +9,4 @@ from keras_electra.layers.electra_flatten_choices import ElectraFlattenChoices
 from keras_electra.layers.electra_multiple_choice_head import (
     ElectraMultipleChoiceHead,
 )
-from keras_electra.layers.electra_transformer_encoder import (
-    ElectraSelfAttention,
-)
-from keras_electra.layers.electra_transformer_encoder import (
-    ElectraTransformerEncoder,
-)
+from keras_electra.layers.electra_self_attention import ElectraSelfAttention

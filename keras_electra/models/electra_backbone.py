@@ -1,12 +1,11 @@
 import keras
+from keras_hub.layers import TransformerEncoder
 from keras_hub.models import Backbone
 # Private: keras-hub has no public API to register presets (0.32).
 from keras_hub.src.utils.preset_utils import register_presets
 
 from keras_electra.layers.electra_embedding import ElectraEmbedding
-from keras_electra.layers.electra_transformer_encoder import (
-    ElectraTransformerEncoder,
-)
+from keras_electra.layers.electra_self_attention import use_fused_attention
 from keras_electra.presets import BUNDLED_PRESETS
 from keras_electra.presets import ELECTRA_PRESETS
 from keras_electra.presets import resolve_preset
@@ -117,7 +116,7 @@ class ElectraBackbone(PresetResolvingMixin, Backbone):
         self.transformer_layers = []
         for i in range(num_layers):
             self.transformer_layers.append(
-                ElectraTransformerEncoder(
+                TransformerEncoder(
                     num_heads=num_heads,
                     intermediate_dim=intermediate_dim,
                     activation=ELECTRA_ACTIVATION,
@@ -141,6 +140,10 @@ class ElectraBackbone(PresetResolvingMixin, Backbone):
         )
         x = self.embeddings(token_id_input, segment_id_input)
         x = self.encode(x, padding_mask_input)
+        # Built now: from here on each layer's attention runs the fused
+        # kernel whenever dropout is inactive (`ElectraSelfAttention`).
+        for transformer_layer in self.transformer_layers:
+            use_fused_attention(transformer_layer)
         super().__init__(
             inputs={
                 "token_ids": token_id_input,

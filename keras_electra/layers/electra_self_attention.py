@@ -1,6 +1,5 @@
 import keras
 from keras import ops
-from keras_hub.layers import TransformerEncoder
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -65,18 +64,18 @@ class ElectraSelfAttention(keras.layers.MultiHeadAttention):
         return output, None
 
 
-@keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTransformerEncoder(TransformerEncoder):
-    """keras-hub's `TransformerEncoder` with `ElectraSelfAttention`.
+def use_fused_attention(encoder):
+    """Make a built keras-hub `TransformerEncoder` use `ElectraSelfAttention`.
 
-    Same weights, names and config as the parent; only the attention
-    kernel differs (see `ElectraSelfAttention`).
+    keras-hub builds a plain `MultiHeadAttention` inside the encoder's
+    `build` and has no argument to pick another class. `ElectraSelfAttention`
+    adds no state (same variables, same tracking), so switching the built
+    layer's class keeps every weight as it is. The encoder itself stays a
+    `TransformerEncoder`: Keras names the saved weights of a list of layers
+    after their class (`layers/transformer_encoder_1/...`), so a subclass
+    would no longer load the presets already written.
     """
-
-    def build(self, inputs_shape):
-        super().build(inputs_shape)
-        # keras-hub builds a plain `MultiHeadAttention` inside `build` and
-        # has no argument to pick another class. The subclass adds no state
-        # (same variables, same tracking), so switching the built layer's
-        # class keeps every weight and weight path as they are.
-        self._self_attention_layer.__class__ = ElectraSelfAttention
+    attention = encoder._self_attention_layer
+    if type(attention) is keras.layers.MultiHeadAttention:
+        attention.__class__ = ElectraSelfAttention
+    return encoder
