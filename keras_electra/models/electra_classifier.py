@@ -14,8 +14,8 @@ from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 from keras_electra.utils.label_names import check_label_names
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

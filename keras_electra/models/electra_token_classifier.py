@@ -15,8 +15,8 @@ from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
-from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 from keras_electra.utils.label_names import check_label_names
+from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
 def _to_ragged(values, dtype):
