@@ -406,29 +406,11 @@ class ElectraPretrainer(
     def metrics(self):
         # The generator and discriminator are Keras models compiled on their
         # own; their trackers are not the pre-training metrics.
-        #
-        # Keras' `Model.metrics` walks every sublayer, and its JAX and torch
-        # trainers read `metrics` several times per step: uncached, this
-        # walk cost 0.29 s of Python per ELECTRA-small step on JAX
-        # (`benchmarks/profile_step.py`). The list only changes when
-        # `compile` or a new tracker changes it, so it is kept for that
-        # state.
-        state = (
-            self.compiled,
-            id(getattr(self, "_loss_tracker", None)),
-            id(getattr(self, "_compile_metrics", None)),
-            len(self._metrics),
-        )
-        cached = getattr(self, "_metrics_cache", None)
-        if cached is not None and cached[0] == state:
-            return list(cached[1])
         nested = set()
         for layer in self._flatten_layers(include_self=False):
             if isinstance(layer, keras.Model):
                 nested.update(id(metric) for metric in layer.metrics)
-        metrics = [m for m in super().metrics if id(m) not in nested]
-        object.__setattr__(self, "_metrics_cache", (state, metrics))
-        return list(metrics)
+        return [m for m in super().metrics if id(m) not in nested]
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         def flat(t):
