@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from speed import put_tree_first  # this folder: the speed driver
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -51,8 +53,7 @@ def run(backend, args, tree=None):
         cmd += ["--preset", args.preset]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if tree:
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (tree, env.get("PYTHONPATH")) if p)
+        put_tree_first(env, tree)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=out, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -24,10 +24,8 @@ import collections
 import glob
 import json
 import os
-import resource
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -61,21 +59,6 @@ def worker_args(args, model):
         "--seq-len", str(args.seq_len), "--jit", args.jit, "--out", os.devnull,
     ]
     return speed_worker.parse_args(argv)
-
-
-def usage():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return time.perf_counter(), r.ru_utime, r.ru_stime, r.ru_minflt
-
-
-def print_usage(before, after, steps):
-    wall, user, system, faults = (b - a for a, b in zip(before, after))
-    print(
-        f"per step: wall {wall / steps:.3f} s, user {user / steps:.3f} s, "
-        f"system {system / steps:.3f} s "
-        f"({100 * system / max(user + system, 1e-9):.0f}% of CPU time), "
-        f"{faults / steps:,.0f} minor page faults"
-    )
 
 
 def xplane_top(trace_dir, top, steps):
@@ -127,15 +110,16 @@ def main(argv=None):
         backend = info["backend"]
     print(info.get("mode"), f"{args.size} {args.workload} "
           f"{args.batch_size}x{args.seq_len} ({backend})")
-    start = time.perf_counter()
-    step()
-    print(f"first call: {time.perf_counter() - start:.2f} s")
-    for _ in range(args.warmup - 1):
-        step()
-    before = usage()
-    for _ in range(args.steps):
-        step()
-    print_usage(before, usage(), args.steps)
+    # The worker's own timing: first call, warm-up, then the timed steps.
+    m = speed_worker.measure(step, args.steps, args.warmup)
+    cpu = m["user_s"] + m["system_s"]
+    print(
+        f"first call: {m['first_call_s']:.2f} s; per step: median wall "
+        f"{m['median_s']:.3f} s, user {m['user_s'] / args.steps:.3f} s, "
+        f"system {m['system_s'] / args.steps:.3f} s "
+        f"({100 * m['system_s'] / max(cpu, 1e-9):.0f}% of CPU time), "
+        f"{m['minor_faults_per_step']:,.0f} minor page faults"
+    )
 
     trace_dir = args.trace_dir or tempfile.mkdtemp(prefix="profile_")
     if backend == "torch":

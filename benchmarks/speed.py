@@ -309,6 +309,12 @@ def machine(args):
 # === running ===
 
 
+def put_tree_first(env, tree):
+    """Make `env`'s Python import keras_electra from the checkout `tree`."""
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (tree, env.get("PYTHONPATH")) if p)
+
+
 def run_worker(name, size, config, workload, args, tmp):
     # "<contender>@before": the same contender, importing keras_electra
     # from --before-tree (an earlier checkout), in the same session.
@@ -338,8 +344,7 @@ def run_worker(name, size, config, workload, args, tmp):
     if backend:
         env["KERAS_BACKEND"] = backend
     if before:
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (args.before_tree, env.get("PYTHONPATH")) if p)
+        put_tree_first(env, args.before_tree)
     start = time.perf_counter()
     # Own session, so that a timeout also ends the worker's children
     # (torch.compile's compile workers).
