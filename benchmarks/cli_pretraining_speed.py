@@ -16,6 +16,13 @@ With `--before-tree DIR` (an earlier checkout, e.g. `git worktree add
 /tmp/before <commit>`) each backend also runs with keras_electra imported
 from DIR, in the same session, so that the two can be compared.
 
+With `--malloc-hugepages both` (the default) each run happens twice:
+without glibc's huge pages for malloc and with them
+(`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which the installed
+`keras-electra` script sets for itself; see
+`keras_electra/utils/hugepages.py`). This script starts the command with
+`python -m`, which does not restart itself, so it sets the variable.
+
     python benchmarks/cli_pretraining_speed.py --steps 150
     python benchmarks/cli_pretraining_speed.py --steps 150 \\
         --backends tensorflow --before-tree /tmp/before
@@ -29,7 +36,9 @@ import sys
 import tempfile
 import time
 
-from speed import put_tree_first  # this folder: the speed driver
+# This folder: the speed driver.
+from speed import HUGEPAGES_SETTING
+from speed import put_tree_first
 
 
 def parse_args(argv=None):
@@ -41,10 +50,12 @@ def parse_args(argv=None):
                    "quick start's --from-scratch model)")
     p.add_argument("--before-tree", metavar="DIR", default=None)
     p.add_argument("--timeout", type=float, default=1800)
+    p.add_argument("--malloc-hugepages", choices=("off", "on", "both"),
+                   default="both")
     return p.parse_args(argv)
 
 
-def run(backend, args, tree=None):
+def run(backend, args, tree=None, hugepages=False):
     out = tempfile.mkdtemp(prefix="cli_pretrain_")
     cmd = [sys.executable, "-P", "-m", "keras_electra.cli", "pretrain",
            "--backend", backend, "--steps", str(args.steps), "--quiet",
@@ -54,6 +65,10 @@ def run(backend, args, tree=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if tree:
         put_tree_first(env, tree)
+    env.pop("GLIBC_TUNABLES", None)
+    env["KERAS_ELECTRA_HUGEPAGES"] = "0"
+    if hugepages:
+        env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=out, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -61,6 +76,7 @@ def run(backend, args, tree=None):
     wall = time.perf_counter() - start
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
     row = {"backend": backend, "tree": tree or "this checkout",
+           "hugepages": hugepages,
            "wall_s": wall, "user_s": usage.ru_utime,
            "system_s": usage.ru_stime, "minor_faults": usage.ru_minflt,
            "max_rss_mib": usage.ru_maxrss / 1024, "status": status}
@@ -81,20 +97,27 @@ def main(argv=None):
     rows = []
     for backend in args.backends.split(","):
         trees = [None] + ([args.before_tree] if args.before_tree else [])
+        modes = {"off": [False], "on": [True], "both": [False, True]}[
+            args.malloc_hugepages]
         for tree in trees:
-            print(f"... {backend} {tree or 'this checkout'}", file=sys.stderr,
-                  flush=True)
-            rows.append(run(backend, args, tree))
-    print("| backend | keras_electra from | steps | fit s | tokens/s | "
-          "process wall s | user s | sys s | sys share | minor faults/step |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            for hugepages in modes:
+                print(f"... {backend} {tree or 'this checkout'} "
+                      f"hugepages={hugepages}", file=sys.stderr, flush=True)
+                rows.append(run(backend, args, tree, hugepages))
+    print("| backend | keras_electra from | malloc huge pages | steps | fit s "
+          "| tokens/s | process wall s | user s | sys s | sys share "
+          "| minor faults/step |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+          "| --- |")
     for r in rows:
         if "error" in r:
-            print(f"| {r['backend']} | {r['tree']} | failed: "
+            print(f"| {r['backend']} | {r['tree']} | "
+                  f"{'on' if r['hugepages'] else 'off'} | failed: "
                   f"{r['error'][-200:]!r} |")
             continue
         cpu = r["user_s"] + r["system_s"]
-        print(f"| {r['backend']} | {r['tree']} | {r['steps']} | "
+        print(f"| {r['backend']} | {r['tree']} | "
+              f"{'on' if r['hugepages'] else 'off'} | {r['steps']} | "
               f"{r['fit_s']:.1f} | {r['tokens_per_s']:,.0f} | "
               f"{r['wall_s']:.1f} | {r['user_s']:.1f} | {r['system_s']:.1f} "
               f"| {100 * r['system_s'] / cpu:.0f}% | "

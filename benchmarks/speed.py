@@ -315,12 +315,29 @@ def put_tree_first(env, tree):
         p for p in (tree, env.get("PYTHONPATH")) if p)
 
 
-def run_worker(name, size, config, workload, args, tmp):
-    # "<contender>@before": the same contender, importing keras_electra
-    # from --before-tree (an earlier checkout), in the same session.
-    name, _, before = name.partition("@")
+HUGEPAGES = "+hugepages"
+HUGEPAGES_SETTING = "glibc.malloc.hugetlb=1"  # keras_electra.utils.hugepages
+
+
+def split_name(row_name):
+    """`(contender, before, hugepages)` of a row's name.
+
+    "<contender>@before": the same contender, importing keras_electra from
+    --before-tree (an earlier checkout), in the same session.
+    "<contender>+hugepages": started with glibc's huge pages for malloc
+    (`GLIBC_TUNABLES`, as the `keras-electra` command starts itself).
+    """
+    hugepages = row_name.endswith(HUGEPAGES)
+    if hugepages:
+        row_name = row_name[: -len(HUGEPAGES)]
+    name, _, before = row_name.partition("@")
+    return name, bool(before), hugepages
+
+
+def run_worker(row_name, size, config, workload, args, tmp):
+    name, before, hugepages = split_name(row_name)
     kind, backend, extra, _ = CONTENDERS[name]
-    out = os.path.join(tmp, f"{name}_{size}_{workload}.json")
+    out = os.path.join(tmp, f"{row_name}_{size}_{workload}.json")
     model = dict(config)
     model["max_sequence_length"] = max(model["max_sequence_length"],
                                        args.seq_len)
@@ -345,6 +362,13 @@ def run_worker(name, size, config, workload, args, tmp):
         env["KERAS_BACKEND"] = backend
     if before:
         put_tree_first(env, args.before_tree)
+    # Every row of a run starts with the tunable or every row without, so
+    # that ratios compare like with like; --malloc-hugepages both runs each
+    # contender both ways.
+    env.pop("GLIBC_TUNABLES", None)
+    env["KERAS_ELECTRA_HUGEPAGES"] = "0"
+    if hugepages or args.malloc_hugepages == "on":
+        env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
     start = time.perf_counter()
     # Own session, so that a timeout also ends the worker's children
     # (torch.compile's compile workers).
@@ -372,7 +396,7 @@ def run_worker(name, size, config, workload, args, tmp):
     result["process_wall_s"] = time.perf_counter() - start
     if result.get("status") != "ok" and args.verbose:
         result["stderr_tail"] = stderr[-4000:]
-    result.update(contender=name + ("@before" if before else ""),
+    result.update(contender=row_name,
                   size=size, workload=workload,
                   batch_size=args.batch_size, seq_len=args.seq_len,
                   precision=args.precision)
@@ -411,17 +435,23 @@ def thread_env(threads, env):
 
 
 def describe(row):
-    name = row["contender"].partition("@")[0]
+    name = split_name(row["contender"])[0]
     if name.startswith("transformers"):
         return CONTENDERS[name][3]
     return row.get("mode") or "asked: " + " ".join(CONTENDERS[name][2])
 
 
 def annotate(rows, sizes, peak):
+    # The baseline row run the same way: "+hugepages" rows are compared
+    # with transformers+hugepages.
+    def key(r):
+        return r["size"], r["workload"], split_name(r["contender"])[2]
+
     baseline = {
-        (r["size"], r["workload"]): r["median_s"]
+        key(r): r["median_s"]
         for r in rows
-        if r["contender"] == BASELINE and r.get("status") == "ok"
+        if split_name(r["contender"])[:2] == (BASELINE, False)
+        and r.get("status") == "ok"
     }
     for r in rows:
         r["mode_description"] = describe(r)
@@ -432,7 +462,7 @@ def annotate(rows, sizes, peak):
         r["flops_per_step"] = flops
         r["gflops_per_s"] = flops / r["median_s"] / 1e9
         r["percent_of_peak"] = 100 * flops / r["median_s"] / peak if peak else None
-        base = baseline.get((r["size"], r["workload"]))
+        base = baseline.get(key(r))
         r["ratio"] = base / r["median_s"] if base else None
         r["tokens_per_s"] = r["batch_size"] * r["seq_len"] / r["median_s"]
         r["sequences_per_s"] = r["batch_size"] / r["median_s"]
@@ -517,6 +547,12 @@ def machine_text(m, args):
                          + ", ".join(f"{k}={v}" for k, v in
                                      thread_env(args.threads, {}).items())
                          + ")" if args.threads else "each library's default"),
+        "- malloc huge pages (GLIBC_TUNABLES=" + HUGEPAGES_SETTING + "): "
+        + {"off": "off for every row",
+           "on": "on for every row",
+           "both": "each contender without, and again with (+hugepages; "
+                   "its ratio against transformers+hugepages)"}[
+            args.malloc_hugepages],
         f"- batch {args.batch_size} x {args.seq_len} tokens, "
         f"{args.precision}, median of {args.steps} steps after "
         f"{args.warmup} warm-up (the first timed apart as \"first call\"); "
@@ -581,6 +617,13 @@ def parse_args(argv=None):
                    "(1 also turns XLA:CPU's thread pool off); default: each "
                    "library's own")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--malloc-hugepages", choices=("off", "on", "both"),
+                   default="off",
+                   help="start workers with glibc's huge pages for malloc "
+                   "(GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which the "
+                   "keras-electra command sets for itself): off (default, "
+                   "as a library user's process), on, or both (each "
+                   "contender twice, as <name> and <name>+hugepages)")
     p.add_argument("--before-tree", metavar="DIR",
                    help="an earlier checkout of this repository (e.g. `git "
                    "worktree add /tmp/before <commit>`): keras-tensorflow, "
@@ -626,6 +669,8 @@ def main(argv=None):
                     if args.before_tree:
                         names += [f"{n}@before" for n in args.contenders
                                   if n in BEFORE_CONTENDERS]
+                    if args.malloc_hugepages == "both":
+                        names += [n + HUGEPAGES for n in names]
                     for name in names:
                         print(f"... {size} {workload} {name}",
                               file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.shared import default_output_dir  # noqa: F401
+from keras_electra.utils import hugepages
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
 # loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
@@ -683,8 +684,32 @@ def _rerun_with_backend(backend, argv):
     return subprocess.call(command, env=env)
 
 
+def _restart_with_hugepages():
+    """Start this command again with huge pages for `malloc`, if it can.
+
+    Only in the `keras-electra` console script itself (a Python caller of
+    `main` keeps its process): glibc reads the tunable only when a process
+    starts (see `keras_electra.utils.hugepages`, which also says why).
+    Replaces this process; returns only where nothing is to be done.
+    """
+    import keras_electra
+
+    if not keras_electra._started_as_command() or "keras" in sys.modules:
+        return
+    if not os.path.isfile(sys.argv[0]):
+        return  # no script file to start again (e.g. `python -c`)
+    environ = hugepages.environment_with_hugepages()
+    if environ is None:
+        return
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.argv], environ)
+    except OSError:
+        pass  # run on without: the setting is only about speed
+
+
 def main(argv=None):
     """Entry point of the `keras-electra` command. Returns the exit code."""
+    started_by_script = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "convert":
         # Not through `commands` (which imports Keras): `convert --help`
@@ -696,6 +721,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _check(parser, args)
     fill_finetuning_defaults(args)
+    if started_by_script:
+        _restart_with_hugepages()
     if args.backend and args.backend != _current_backend():
         if "keras" in sys.modules:
             # Keras, imported before `main`, cannot switch backend in a

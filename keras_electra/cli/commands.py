@@ -24,6 +24,7 @@ from keras_electra.pretraining.pair_preset import (
 )
 from keras_electra.pretraining.pair_preset import GENERATOR as PAIR_GENERATOR
 from keras_electra.pretraining.pair_preset import member_preset as pair_member
+from keras_electra.utils import hugepages
 
 # Label names travel in the classifier's own config (`label_names`); runs
 # made before that kept them in this side file, which is still read.
@@ -828,6 +829,7 @@ def cmd_info(args):
     except metadata.PackageNotFoundError:
         say("keras-hub: not installed")
     say(f"python: {platform.python_version()}")
+    say(f"malloc huge pages: {hugepages.status()}")
 
 
 COMMANDS = {

@@ -153,3 +153,36 @@ print("LOADED OK")
         )
         assert process.returncode == 0, process.stderr[-3000:]
     assert "LOADED OK" in process.stdout
+
+
+def test_command_restarts_itself_with_huge_pages_for_malloc():
+    """The console script starts itself again with glibc's huge-page
+    tunable where the machine supports it (`utils/hugepages.py`), keeps
+    other tunables, and leaves it off when asked to."""
+    from keras_electra.utils import hugepages
+
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.pop(hugepages.OPT_OUT, None)
+    reason = hugepages.unavailable_reason(env)
+
+    def info(**extra):
+        process = subprocess.run(
+            [*_entry_point(), "info"],
+            env=dict(env, **extra),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert process.returncode == 0, process.stderr[-3000:]
+        return process.stdout
+
+    if reason is None:
+        assert "malloc huge pages: on (glibc.malloc.hugetlb=1)" in info()
+        # An unrelated tunable already set stays, and the command adds its own.
+        out = info(GLIBC_TUNABLES="glibc.malloc.check=0")
+        assert "malloc huge pages: on" in out
+    else:
+        assert f"malloc huge pages: off ({reason})" in info()
+    out = info(**{hugepages.OPT_OUT: "0"})
+    assert f"malloc huge pages: off ({hugepages.OPT_OUT}=0)" in out
