@@ -271,12 +271,27 @@ class LayerwiseLearningRateMixin:
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         # One `update_step` per variable on every backend (the torch
-        # optimizers' fused `_parallel_update_step` has one learning rate).
+        # optimizers' fused `_parallel_update_step` has one learning rate),
+        # except where the optimizer updates a group of variables at once
+        # (`AdamWeightDecay` on torch): one group per multiplier.
         if keras.config.backend() == "tensorflow":
             # Keeps tf.distribute's update path; it calls `update_step`.
             return super()._backend_update_step(
                 grads, trainable_variables, learning_rate
             )
+        if getattr(self, "_updates_groups", False):
+            groups = {}
+            for grad, variable in zip(grads, trainable_variables):
+                group = groups.setdefault(self.lr_multiplier(variable), ([], []))
+                group[0].append(grad)
+                group[1].append(variable)
+            for multiplier, (group_grads, variables) in groups.items():
+                dtype = variables[0].dtype
+                scaled = ops.multiply(
+                    ops.cast(learning_rate, dtype), ops.cast(multiplier, dtype)
+                )
+                self._update_group(group_grads, variables, scaled)
+            return
         with _no_grad():
             for grad, variable in zip(grads, trainable_variables):
                 self.update_step(grad, variable, learning_rate)
@@ -387,6 +402,63 @@ class AdamWeightDecay(keras.optimizers.Optimizer):
 
     def _clip_gradients(self, grads):
         return super()._clip_gradients(_densify_embedding_gradients(grads))
+
+    @property
+    def _updates_groups(self):
+        return keras.config.backend() == "torch"
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if self._updates_groups:
+            return self._update_group(grads, trainable_variables, learning_rate)
+        return super()._backend_update_step(
+            grads, trainable_variables, learning_rate
+        )
+
+    def _update_group(self, grads, variables, learning_rate):
+        """`update_step` for a list of variables with one learning rate, in
+        torch's multi-tensor (`_foreach_`) ops.
+
+        Only on torch, which runs every Keras op eagerly from Python: the
+        per-variable `update_step` (some 15 ops each) cost 0.19 s of a
+        3-second ELECTRA-small pre-training step (402 variables), as
+        Keras' own torch optimizers (`TorchParallelOptimizer`) avoid the
+        same way. The same arithmetic, op for op, as `update_step`.
+        """
+        import torch
+
+        dtype = variables[0].dtype
+        lr = ops.cast(learning_rate, dtype)
+        params = [v.value for v in variables]
+        indices = [self._get_variable_index(v) for v in variables]
+        m = [self._momentums[i].value for i in indices]
+        v = [self._velocities[i].value for i in indices]
+        g = [ops.cast(grad, dtype) for grad in grads]
+        with torch.no_grad():
+            torch._foreach_mul_(m, self.beta_1)
+            torch._foreach_add_(m, g, alpha=1.0 - self.beta_1)
+            torch._foreach_mul_(v, self.beta_2)
+            torch._foreach_addcmul_(v, g, g, value=1.0 - self.beta_2)
+            m_hat, v_hat = m, v
+            if self.bias_correction:
+                t = ops.cast(self.iterations + 1, dtype)
+                beta_1 = ops.cast(self.beta_1, dtype)
+                beta_2 = ops.cast(self.beta_2, dtype)
+                m_hat = torch._foreach_div(m, 1.0 - ops.power(beta_1, t))
+                v_hat = torch._foreach_div(v, 1.0 - ops.power(beta_2, t))
+            denominator = torch._foreach_sqrt(v_hat)
+            torch._foreach_add_(denominator, self.epsilon)
+            updates = torch._foreach_div(m_hat, denominator)
+            decaying = [
+                i for i, var in enumerate(variables) if self.uses_weight_decay(var)
+            ]
+            if decaying:
+                torch._foreach_add_(
+                    [updates[i] for i in decaying],
+                    [params[i] for i in decaying],
+                    alpha=self.weight_decay_rate,
+                )
+            torch._foreach_mul_(updates, lr)
+            torch._foreach_sub_(params, updates)
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
