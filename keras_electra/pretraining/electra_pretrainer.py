@@ -343,9 +343,10 @@ class ElectraPretrainer(
             inputs, masked, noise, training=training
         )
 
-    def mask(self, inputs):
-        """Random masking of a batch, as the training step does it."""
-        return self.replaced_token_detection_layer.mask(inputs)
+    def mask(self, inputs, seed=None):
+        """Random masking of a batch, as the training step does it; `seed`
+        (a `keras.random.SeedGenerator`) replaces the pretrainer's own."""
+        return self.replaced_token_detection_layer.mask(inputs, seed=seed)
 
     # === Training with `fit()` ===
 

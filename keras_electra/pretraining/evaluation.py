@@ -1,8 +1,9 @@
 """Held-out replaced-token-detection metrics of a generator + discriminator.
 
 `held_out_rtd_metrics(pretrainer, batches)` masks and corrupts fixed
-batches of held-out text exactly as a training step does (with fixed Gumbel
-noise), and scores:
+batches of held-out text exactly as a training step does, with masks and
+Gumbel noise drawn from a fixed seed (so two models, or one model before
+and after training, are scored on the same draws), and scores:
 
 - `generator_accuracy`: the generator's top-1 accuracy at the masked
   positions;
@@ -16,10 +17,15 @@ noise), and scores:
 - `context_auc`: the AUC over pairs of the *same* piece, one replaced and
   one original. Any judge that sees only the piece scores exactly 0.5 here,
   so a value above 0.5 means the discriminator uses the context;
+- `sampled_original_share`: the share of masked positions whose sample
+  is the original token, which the discriminator then sees as "original".
+  It follows the generator: about `1 / vocabulary_size` for samples that
+  ignore it, the generator's probability of the right token otherwise;
 - `discriminator_accuracy`, `replaced_recall`, `replaced_share`: at the
   0.5 threshold, over real (non-padding) tokens.
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -64,11 +70,10 @@ def held_out_rtd_metrics(pretrainer, batches, noise_seed=0):
         pretrainer: a `keras_electra.ElectraPretrainer`.
         batches: a list of batches (dicts with `"token_ids"`,
             `"segment_ids"`, `"padding_mask"`, NumPy arrays), e.g. from
-            `PretrainingData(...).dataset()`. Masking uses the pretrainer's
-            seed generator: call `keras.utils.set_random_seed` first to
-            fix it.
-        noise_seed: int. Seed of the Gumbel noise of batch `i`
-            (`noise_seed + i`), so that two models see the same draws.
+            `PretrainingData(...).dataset()`.
+        noise_seed: int. Seed of the masks and Gumbel noise of batch `i`
+            (`noise_seed + i`), so that two models see the same draws. The
+            pretrainer's own seed generator is left alone.
 
     Returns:
         A dict of floats (see the module docstring).
@@ -79,10 +84,12 @@ def held_out_rtd_metrics(pretrainer, batches, noise_seed=0):
          for b in batches]
     )
     rarity_of = -np.log(np.bincount(originals, minlength=vocabulary_size) + 1.0)
-    correct = total = 0
+    correct = total = replaced_slots = 0
     logits, replaced, pieces = [], [], []
     for i, batch in enumerate(batches):
-        masked = pretrainer.mask(batch)
+        masked = pretrainer.mask(
+            batch, seed=keras.random.SeedGenerator(noise_seed + i)
+        )
         slots = masked["mask_positions"].shape[1]
         noise = np.random.default_rng(noise_seed + i).gumbel(
             size=(np.shape(batch["token_ids"])[0], slots, vocabulary_size)
@@ -96,6 +103,8 @@ def held_out_rtd_metrics(pretrainer, batches, noise_seed=0):
         correct += int((hits & weights).sum())
         total += int(weights.sum())
         tokens = np.asarray(batch["padding_mask"]) > 0
+        # Only masked positions can be replaced.
+        replaced_slots += int((out["replaced"][tokens] == 1).sum())
         logits.append(out["discriminator_logits"][tokens])
         replaced.append(out["replaced"][tokens] == 1)
         pieces.append(out["corrupted_ids"][tokens])
@@ -109,6 +118,7 @@ def held_out_rtd_metrics(pretrainer, batches, noise_seed=0):
         "discriminator_auc": auc(logits[replaced], logits[~replaced]),
         "frequency_auc": auc(rarity[replaced], rarity[~replaced]),
         "context_auc": same_piece_auc(logits, replaced, pieces),
+        "sampled_original_share": 1.0 - replaced_slots / max(total, 1),
         "discriminator_accuracy": float(np.mean(said_replaced == replaced)),
         "replaced_recall": float(np.mean(said_replaced[replaced]))
         if replaced.any()

@@ -100,8 +100,9 @@ class ReplacedTokenDetection(keras.layers.Layer):
         )
         return self.step(inputs, masked, noise, training=training)
 
-    def mask(self, inputs):
-        """Fresh random masking of a batch (`mask_tokens`)."""
+    def mask(self, inputs, seed=None):
+        """Fresh random masking of a batch (`mask_tokens`), from `seed` (a
+        `keras.random.SeedGenerator`; default: the layer's own)."""
         token_ids = inputs["token_ids"]
         return mask_tokens(
             token_ids,
@@ -110,7 +111,7 @@ class ReplacedTokenDetection(keras.layers.Layer):
             special_token_ids=self.special_token_ids,
             max_predictions_per_seq=self.num_predictions(token_ids),
             mask_probability=self.mask_probability,
-            seed=self.seed_generator,
+            seed=self.seed_generator if seed is None else seed,
         )
 
     def num_predictions(self, token_ids):
