@@ -17,6 +17,7 @@ from tests.conftest import randomize_
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
 from tests.conftest import torch_inputs
+from tests.span_head import solve_span_head
 
 QUESTIONS = ["what sat on the mat ?", "what jumped ?"]
 CONTEXTS = [
@@ -122,27 +123,18 @@ class ElectraQuestionAnswererTest(TestCase):
                 ops.convert_to_numpy(task.backbone.token_embedding.embeddings),
                 table,
             )
-        # End to end with a known answer: the span head is solved (least
-        # squares on the backbone's hidden states of this window, which
-        # has fewer real tokens than hidden units, so the fit is exact) to
-        # give start logit 8 at "cat", end logit 8 at "sat" and 0
-        # elsewhere. The best span is then "cat sat" (score 16; any other
-        # span scores at most 8), whatever the backbone's weights.
+        # End to end with a known answer: the span head is solved to give
+        # start logit 8 at "cat", end logit 8 at "sat" and 0 elsewhere
+        # (`tests/span_head.py`), so the best span is "cat sat", whatever
+        # the backbone's weights.
         qa = tasks[1]
         question, context = "what sat ?", "the cat sat on the mat ."
         features = qa.preprocessor.featurize([question], [context])
+        starts = features.offsets[0][:, 0]
         real = features.x["padding_mask"][0].astype(bool)
-        hidden = ops.convert_to_numpy(qa.backbone(features.x))[0][real]
-        starts = features.offsets[0][real][:, 0]
-        targets = np.zeros((len(hidden), 2))
-        targets[starts == context.index("cat"), 0] = 8.0
-        targets[starts == context.index("sat"), 1] = 8.0
-        self.assertEqual(targets.sum(), 16.0)  # Each token found once.
-        design = np.concatenate([hidden, np.ones((len(hidden), 1))], axis=1)
-        solution = np.linalg.lstsq(design, targets, rcond=None)[0]
-        self.assertAllClose(design @ solution, targets, atol=1e-3)
-        qa.span_head.kernel.assign(solution[:-1].astype("float32"))
-        qa.span_head.bias.assign(solution[-1].astype("float32"))
+        (cat,) = np.flatnonzero(real & (starts == context.index("cat")))
+        (sat,) = np.flatnonzero(real & (starts == context.index("sat")))
+        solve_span_head(qa, features.x, 0, cat, sat)
         result = qa.answer(question, context, max_answer_length=4)
         self.assertEqual(result["text"], "cat sat")
 
