@@ -403,6 +403,21 @@ def run_worker(row_name, size, config, workload, args, tmp):
     return result
 
 
+def combine(runs):
+    """One row from the passes of one contender: the run whose median step
+    time is the median of the passes (so its other figures belong to the
+    same run), with every pass's median kept as `pass_medians_s`."""
+    ok = [r for r in runs if r.get("status") == "ok"]
+    if not ok:
+        return runs[-1]
+    ok.sort(key=lambda r: r["median_s"])
+    row = dict(ok[(len(ok) - 1) // 2])
+    row["pass_medians_s"] = [r["median_s"] for r in runs
+                             if r.get("status") == "ok"]
+    row["failed_passes"] = len(runs) - len(ok)
+    return row
+
+
 def crash_reason(returncode, stderr):
     """Why a worker died without writing its JSON."""
     if returncode < 0:
@@ -478,8 +493,9 @@ def failure(r):
 
 def table(rows):
     head = ("| size | workload | contender | mode | s/batch (median) | ratio "
-            "| first call s | peak RSS MiB | GFLOP/s | % of peak | sys % |")
-    lines = [head, "|" + " --- |" * 11]
+            "| passes: s/batch | first call s | peak RSS MiB | GFLOP/s "
+            "| % of peak | sys % |")
+    lines = [head, "|" + " --- |" * 12]
     for r in rows:
         cells = [r["size"], r["workload"], r["contender"],
                  r["mode_description"]]
@@ -487,6 +503,7 @@ def table(rows):
             cells += [
                 fmt(r["median_s"], ".4f"),
                 fmt(r["ratio"], ".2f"),
+                " / ".join(f"{t:.3f}" for t in r.get("pass_medians_s", [])),
                 fmt(r["first_call_s"], ".2f"),
                 fmt(r["max_rss_kb"] / 1024, ".0f"),
                 fmt(r["gflops_per_s"], ".1f"),
@@ -495,7 +512,7 @@ def table(rows):
                     else None, ".1f"),
             ]
         else:
-            cells += [failure(r)] + [""] * 6
+            cells += [failure(r)] + [""] * 7
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -556,6 +573,8 @@ def machine_text(m, args):
         f"- batch {args.batch_size} x {args.seq_len} tokens, "
         f"{args.precision}, median of {args.steps} steps after "
         f"{args.warmup} warm-up (the first timed apart as \"first call\"); "
+        f"{args.repeats} pass(es) over the contenders, round robin, each row "
+        f"the pass with the median of the passes' medians; "
         f"ratio = {BASELINE} time / row time (> 1: faster than "
         f"{BASELINE}); FLOPs analytic, training step = 3 x forward",
     ]
@@ -593,6 +612,10 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps; the median is reported (default 5, "
                    "--quickstart 20)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="passes over the contenders, round robin; a row is "
+                   "the pass with the median of the passes' medians "
+                   "(default 1)")
     p.add_argument("--warmup", type=int, default=2,
                    help="warm-up steps, the first of them timed as "
                    "'first call' (default 2)")
@@ -649,8 +672,10 @@ def parse_args(argv=None):
     args.batch_size = args.batch_size or 32
     args.seq_len = args.seq_len or 128
     args.steps = args.steps or 5
-    if min(args.steps, args.warmup, args.batch_size, args.seq_len) < 1:
-        p.error("--steps, --warmup, --batch-size and --seq-len must be >= 1")
+    if min(args.steps, args.warmup, args.batch_size, args.seq_len,
+           args.repeats) < 1:
+        p.error("--steps, --warmup, --batch-size, --seq-len and --repeats "
+                "must be >= 1")
     return args
 
 
@@ -671,17 +696,24 @@ def main(argv=None):
                                   if n in BEFORE_CONTENDERS]
                     if args.malloc_hugepages == "both":
                         names += [n + HUGEPAGES for n in names]
-                    for name in names:
-                        print(f"... {size} {workload} {name}",
-                              file=sys.stderr, flush=True)
-                        row = run_worker(name, size, sizes[size], workload,
-                                         args, tmp)
-                        status = (f"{row['median_s']:.4f} s/batch"
-                                  if row.get("status") == "ok"
-                                  else failure(row))
-                        print(f"    {status} ({row['process_wall_s']:.0f} s)",
-                              file=sys.stderr, flush=True)
-                        rows.append(row)
+                    passes = {name: [] for name in names}
+                    # Round robin: the machine's speed drifts, so every
+                    # contender gets a run in each pass.
+                    for repeat in range(args.repeats):
+                        for name in names:
+                            print(f"... {size} {workload} {name} (pass "
+                                  f"{repeat + 1}/{args.repeats})",
+                                  file=sys.stderr, flush=True)
+                            row = run_worker(name, size, sizes[size],
+                                             workload, args, tmp)
+                            status = (f"{row['median_s']:.4f} s/batch"
+                                      if row.get("status") == "ok"
+                                      else failure(row))
+                            print(f"    {status} "
+                                  f"({row['process_wall_s']:.0f} s)",
+                                  file=sys.stderr, flush=True)
+                            passes[name].append(row)
+                    rows += [combine(passes[name]) for name in names]
     except KeyboardInterrupt:
         print("interrupted: printing the rows measured so far",
               file=sys.stderr)
