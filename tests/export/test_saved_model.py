@@ -32,6 +32,9 @@ from keras_electra.models.electra_task_export import ServingExportMixin
 from tests.conftest import TINY_VOCAB
 from tests.span_head import solve_span_head
 
+# The served outputs against Keras': 1e-5, relative to the outputs' size
+# where that is above 1 (the question answerer's fitted span head gives
+# logits up to about 30; float32 differs there by ~1e-6 relative).
 ATOL = 1e-5
 SEQUENCE_LENGTH = 16
 MAX_SEQUENCE_LENGTH = 32
@@ -289,8 +292,9 @@ def assert_close(name, actual, expected):
     np.testing.assert_array_equal(np.isfinite(actual), finite, err_msg=name)
     np.testing.assert_array_equal(actual[~finite], expected[~finite], name)
     diff = float(np.max(np.abs(actual[finite] - expected[finite]), initial=0))
-    print(f"{name}: max |diff| {diff:.2e}")
-    assert diff <= ATOL, (name, diff)
+    scale = max(1.0, float(np.max(np.abs(expected[finite]), initial=0)))
+    print(f"{name}: max |diff| {diff:.2e} (scale {scale:.1f})")
+    assert diff <= ATOL * scale, (name, diff, scale)
 
 
 def softmax(x):
