@@ -405,8 +405,9 @@ def run_worker(row_name, size, config, workload, args, tmp):
 
 def combine(runs):
     """One row from the passes of one contender: the run whose median step
-    time is the median of the passes (so its other figures belong to the
-    same run), with every pass's median kept as `pass_medians_s`."""
+    time is the median of the passes (the lower middle one for an even
+    count: the faster of two), so that its other figures belong to the
+    same run; every pass's median is kept as `pass_medians_s`."""
     ok = [r for r in runs if r.get("status") == "ok"]
     if not ok:
         return runs[-1]
@@ -574,7 +575,8 @@ def machine_text(m, args):
         f"{args.precision}, median of {args.steps} steps after "
         f"{args.warmup} warm-up (the first timed apart as \"first call\"); "
         f"{args.repeats} pass(es) over the contenders, round robin, each row "
-        f"the pass with the median of the passes' medians; "
+        f"the pass with the median of the passes' medians (the faster of "
+        f"two); "
         f"ratio = {BASELINE} time / row time (> 1: faster than "
         f"{BASELINE}); FLOPs analytic, training step = 3 x forward",
     ]
@@ -614,8 +616,8 @@ def parse_args(argv=None):
                    "--quickstart 20)")
     p.add_argument("--repeats", type=int, default=1,
                    help="passes over the contenders, round robin; a row is "
-                   "the pass with the median of the passes' medians "
-                   "(default 1)")
+                   "the pass with the median of the passes' medians (the "
+                   "lower middle one for an even count) (default 1)")
     p.add_argument("--warmup", type=int, default=2,
                    help="warm-up steps, the first of them timed as "
                    "'first call' (default 2)")
