@@ -13,8 +13,8 @@ glibc 2.35 and newer has a tunable for this, `glibc.malloc.hugetlb=1`:
 kernel's transparent huge pages are in `madvise` (or `always`) mode, the
 kernel maps them 2 MiB at a time. glibc reads tunables once, when a
 process starts, so the setting only helps a process started with it:
-the `keras-electra` command starts itself again with it (`reexec_argv`),
-and library users set it themselves:
+the `keras-electra` command starts itself again with it
+(`keras_electra.cli.app`), and library users set it themselves:
 
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1 python train.py
 
@@ -74,11 +74,20 @@ def unavailable_reason(environ=None, glibc=None, mode=None):
     return None
 
 
-def is_set(environ=None):
-    """Whether `GLIBC_TUNABLES` in `environ` already sets the tunable."""
+def tunable_value(environ=None):
+    """The value `GLIBC_TUNABLES` in `environ` gives the tunable, or None."""
     environ = os.environ if environ is None else environ
-    settings = environ.get("GLIBC_TUNABLES", "").split(":")
-    return any(s.split("=")[0] == TUNABLE for s in settings if s)
+    for setting in environ.get("GLIBC_TUNABLES", "").split(":"):
+        name, _, value = setting.partition("=")
+        if name == TUNABLE:
+            return value
+    return None
+
+
+def is_set(environ=None):
+    """Whether `GLIBC_TUNABLES` in `environ` already sets the tunable (to
+    any value: a user's own choice is kept)."""
+    return tunable_value(environ) is not None
 
 
 def environment_with_hugepages(environ=None, **machine):
@@ -96,6 +105,9 @@ def environment_with_hugepages(environ=None, **machine):
 def status(environ=None):
     """One line for `keras-electra info`: whether this process runs with
     huge pages for `malloc`, and why not."""
-    if is_set(environ):
+    value = tunable_value(environ)
+    if value == "1":
         return f"on ({SETTING})"
+    if value is not None:
+        return f"off (GLIBC_TUNABLES sets {TUNABLE}={value})"
     return f"off ({unavailable_reason(environ) or 'GLIBC_TUNABLES not set'})"

@@ -52,3 +52,6 @@ def test_status_line():
     assert hugepages.status({hugepages.OPT_OUT: "off"}) == (
         "off (KERAS_ELECTRA_HUGEPAGES=off)"
     )
+    # A user's own setting is kept, and reported as it is.
+    own = {"GLIBC_TUNABLES": "glibc.malloc.check=0:glibc.malloc.hugetlb=0"}
+    assert hugepages.status(own) == "off (GLIBC_TUNABLES sets glibc.malloc.hugetlb=0)"
