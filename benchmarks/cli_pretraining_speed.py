@@ -37,8 +37,8 @@ import tempfile
 import time
 
 # This folder: the speed driver.
-from speed import HUGEPAGES_SETTING
 from speed import put_tree_first
+from speed import set_hugepages
 
 
 def parse_args(argv=None):
@@ -65,10 +65,7 @@ def run(backend, args, tree=None, hugepages=False):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if tree:
         put_tree_first(env, tree)
-    env.pop("GLIBC_TUNABLES", None)
-    env["KERAS_ELECTRA_HUGEPAGES"] = "0"
-    if hugepages:
-        env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
+    set_hugepages(env, hugepages)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=out, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -95,10 +92,10 @@ def run(backend, args, tree=None, hugepages=False):
 def main(argv=None):
     args = parse_args(argv)
     rows = []
+    trees = [None] + ([args.before_tree] if args.before_tree else [])
+    modes = {"off": [False], "on": [True], "both": [False, True]}[
+        args.malloc_hugepages]
     for backend in args.backends.split(","):
-        trees = [None] + ([args.before_tree] if args.before_tree else [])
-        modes = {"off": [False], "on": [True], "both": [False, True]}[
-            args.malloc_hugepages]
         for tree in trees:
             for hugepages in modes:
                 print(f"... {backend} {tree or 'this checkout'} "

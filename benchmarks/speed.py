@@ -334,6 +334,16 @@ def split_name(row_name):
     return name, bool(before), hugepages
 
 
+def set_hugepages(env, on):
+    """Start a process with or without huge pages for malloc, whatever the
+    caller's environment says (and never let `keras-electra` restart
+    itself to switch them on)."""
+    env.pop("GLIBC_TUNABLES", None)
+    env["KERAS_ELECTRA_HUGEPAGES"] = "0"
+    if on:
+        env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
+
+
 def run_worker(row_name, size, config, workload, args, tmp):
     name, before, hugepages = split_name(row_name)
     kind, backend, extra, _ = CONTENDERS[name]
@@ -365,10 +375,7 @@ def run_worker(row_name, size, config, workload, args, tmp):
     # Every row of a run starts with the tunable or every row without, so
     # that ratios compare like with like; --malloc-hugepages both runs each
     # contender both ways.
-    env.pop("GLIBC_TUNABLES", None)
-    env["KERAS_ELECTRA_HUGEPAGES"] = "0"
-    if hugepages or args.malloc_hugepages == "on":
-        env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
+    set_hugepages(env, hugepages or args.malloc_hugepages == "on")
     start = time.perf_counter()
     # Own session, so that a timeout also ends the worker's children
     # (torch.compile's compile workers).
