@@ -53,7 +53,9 @@ def matmul_flops_per_token(hidden, layers, intermediate, length):
 def pretraining_flops(recipe, steps):
     """Training FLOPs (forward + backward = 3 x forward) of `steps` RTD
     steps: discriminator on every token, generator on every token, the
-    generator's vocabulary softmax at the masked positions."""
+    generator's vocabulary softmax at the masked positions; for the
+    masked-LM arm (`"objective": "mlm"`), the one network and its
+    vocabulary softmax."""
     h, n, e = recipe["hidden_dim"], recipe["num_layers"], recipe["embedding_dim"]
     length = recipe["sequence_length"]
     g = h if recipe.get("tie_all_weights") else int(
@@ -61,6 +63,11 @@ def pretraining_flops(recipe, steps):
     )
     vocab = recipe["vocabulary_size"]
     per_token = matmul_flops_per_token(h, n, 4 * h, length)
+    if recipe.get("objective") == "mlm":
+        # The masked-LM arm: the discriminator's network with the
+        # generator's head, nothing else.
+        per_token += recipe["mask_probability"] * 2 * (h * e + e * vocab)
+        return 3 * per_token * steps * recipe["batch_size"] * length
     per_token += matmul_flops_per_token(g, n, 4 * g, length)
     per_token += recipe["mask_probability"] * 2 * (g * e + e * vocab)
     per_token += 2 * h * h  # discriminator head

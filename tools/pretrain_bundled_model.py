@@ -24,6 +24,19 @@ checkpoint):
    `pretraining_pair.json`) and `README.md` with the held-out metrics of the model and
    of the same architecture with random weights, and this command.
 
+`--objective mlm` trains the same discriminator network by masked-LM alone
+(BERT's objective, the same masking, no sampling and no discriminator): the
+other arm of the learning curve (`benchmarks/learning_curve.py`), compared
+with replaced token detection at equal training FLOPs.
+
+`--curve-every N` copies every N-th step's checkpoint to `curve/` (the
+learning curve's points; `train()` keeps only the last two).
+
+`--package` copies the finished preset into the package
+(`keras_electra/presets/bundled/electra_tiny_gutenberg_en/`), storing each
+of the registry's `shared_files` once (a tied pair's generator backbone is
+the discriminator's, byte for byte).
+
 `--probe N` only times N steps (after 2 warm-up rounds) and exits.
 """
 
@@ -32,8 +45,10 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import time
+from unittest import mock
 
 import keras
 import numpy as np
@@ -42,8 +57,11 @@ import keras_electra
 from keras_electra import data as bundled
 from keras_electra.pretraining import ElectraPretrainer
 from keras_electra.pretraining import PretrainingData
+from keras_electra.pretraining import ReplacedTokenDetection
+from keras_electra.pretraining import electra_pretrainer
 from keras_electra.pretraining import train
 from keras_electra.pretraining.evaluation import held_out_rtd_metrics
+from keras_electra.pretraining.replaced_token_detection import generator_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXTRA_NOVELS = (
@@ -54,6 +72,8 @@ EXTRA_NOVELS = (
     "sense_and_sensibility",
 )
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+RECIPE_DEFAULTS = {"objective": "rtd", "curve_every": 1000}
+BUNDLED_NAME = "electra_tiny_gutenberg_en"
 
 
 def novel_paths():
@@ -109,6 +129,52 @@ def learn_vocabulary(chapters, size, path):
     return vocabulary
 
 
+class MaskedLanguageModeling(ReplacedTokenDetection):
+    """Masked-LM only: the step of `ReplacedTokenDetection` up to the
+    generator's loss (the same masking), with no sampling and no
+    discriminator. The discriminator's outputs are zeros, so that the
+    pre-trainer's metrics still compute; its loss weight is 0."""
+
+    def call(self, inputs, training=False):
+        masked = self.mask(inputs)
+        logits = self.generator_logits(
+            masked["token_ids"],
+            inputs["segment_ids"],
+            inputs["padding_mask"],
+            masked["mask_positions"],
+            training=training,
+        )
+        loss = generator_loss(logits, masked["mask_ids"], masked["mask_weights"])
+        zeros = keras.ops.zeros_like(inputs["token_ids"])
+        return {
+            "loss": loss,
+            "generator_loss": loss,
+            "discriminator_loss": keras.ops.zeros_like(loss),
+            "generator_predictions": keras.ops.cast(
+                keras.ops.argmax(logits, axis=-1), "int32"
+            ),
+            "mask_ids": masked["mask_ids"],
+            "mask_weights": masked["mask_weights"],
+            "corrupted_ids": masked["token_ids"],
+            "replaced": zeros,
+            "discriminator_logits": keras.ops.cast(zeros, "float32"),
+        }
+
+
+def masked_lm_pretrainer(backbone, **kwargs):
+    """An `ElectraPretrainer` whose step is `MaskedLanguageModeling` on the
+    discriminator's own network (all weights tied, so the masked-LM head
+    sits on the network that fine-tuning uses). A research arm, so the
+    pre-trainer is not given an objective option: its step layer is swapped
+    while it is built."""
+    with mock.patch.object(
+        electra_pretrainer, "ReplacedTokenDetection", MaskedLanguageModeling
+    ):
+        return ElectraPretrainer(
+            backbone, tie_all_weights=True, discriminator_weight=0.0, **kwargs
+        )
+
+
 def build_pretrainer(args, tokenizer, seed):
     keras.utils.set_random_seed(seed)
     backbone = keras_electra.ElectraBackbone(
@@ -120,6 +186,16 @@ def build_pretrainer(args, tokenizer, seed):
         intermediate_dim=4 * args.hidden_dim,
         max_sequence_length=args.sequence_length,
     )
+    if getattr(args, "objective", "rtd") == "mlm":
+        pretrainer = masked_lm_pretrainer(
+            backbone,
+            tokenizer=tokenizer,
+            mask_probability=args.mask_probability,
+            seed=seed,
+        )
+        return apply_recipe_levers(
+            pretrainer, args.freeze_embeddings, False, args.mask_probability
+        )
     pretrainer = ElectraPretrainer(
         backbone,
         tokenizer=tokenizer,
@@ -171,6 +247,31 @@ def metrics_of(pretrainer, batches):
     return held_out_rtd_metrics(pretrainer, batches, noise_seed=4321)
 
 
+class CurveCopier(keras.callbacks.Callback):
+    """Copies the checkpoint of every `every`-th step to `curve_dir` (runs
+    after `train()`'s own checkpoint callback)."""
+
+    def __init__(self, checkpoint_dir, curve_dir, every, steps_per_round):
+        super().__init__()
+        self.checkpoint_dir = checkpoint_dir
+        self.curve_dir = curve_dir
+        self.every = every
+        self.steps_per_round = steps_per_round
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = (epoch + 1) * self.steps_per_round
+        name = f"ckpt-{step:09d}"
+        source = os.path.join(self.checkpoint_dir, name)
+        target = os.path.join(self.curve_dir, name)
+        if step % self.every or not os.path.isdir(source):
+            return
+        if not os.path.exists(target):
+            os.makedirs(self.curve_dir, exist_ok=True)
+            shutil.rmtree(target + ".tmp", ignore_errors=True)
+            shutil.copytree(source, target + ".tmp")
+            os.replace(target + ".tmp", target)
+
+
 class Recorder(keras.callbacks.Callback):
     """Appends each round's mean metrics and wall time to a JSON-lines log."""
 
@@ -218,7 +319,13 @@ def main(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=500)
     parser.add_argument("--log-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--objective", choices=("rtd", "mlm"), default="rtd")
+    parser.add_argument("--curve-every", type=int, default=1000)
     parser.add_argument("--probe", type=int, default=0)
+    parser.add_argument(
+        "--package", action="store_true",
+        help="copy the finished preset into keras_electra/presets/bundled/",
+    )
     parser.add_argument(
         "--card-only", action="store_true",
         help="rewrite the preset's README.md from report.json and the log",
@@ -226,6 +333,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     out = args.output_dir
+    if args.package:
+        package(os.path.join(out, "preset"), BUNDLED_NAME)
+        return
     if args.card_only:
         with open(os.path.join(out, "report.json")) as f:
             report = json.load(f)
@@ -240,6 +350,8 @@ def main(argv=None):
         if os.path.exists(config_path):
             with open(config_path) as f:
                 saved = json.load(f)
+            # Runs started before an option existed ran at its default.
+            saved = {**RECIPE_DEFAULTS, **saved}
             if saved != recipe:
                 sys.exit(
                     f"{out} was started with a different recipe: {saved}; "
@@ -299,16 +411,25 @@ def main(argv=None):
 
     log = os.path.join(out, "pretraining_log.jsonl")
     start = time.time()
+    checkpoints = os.path.join(out, "checkpoints")
     train(
         pretrainer,
         data,
         num_train_steps=args.steps,
-        checkpoint_dir=os.path.join(out, "checkpoints"),
+        checkpoint_dir=checkpoints,
         save_every=args.log_every,
-        callbacks=[Recorder(log, args.log_every)],
+        callbacks=[
+            Recorder(log, args.log_every),
+            CurveCopier(
+                checkpoints, os.path.join(out, "curve"), args.curve_every,
+                args.log_every,
+            ),
+        ],
         verbose=0,
     )
     print(f"pre-training (this run): {time.time() - start:.0f} s", flush=True)
+    if args.objective == "mlm":
+        return  # a learning-curve arm: no preset, no RTD model card
 
     preset = os.path.join(out, "preset")
     pretrainer.save_to_preset(preset)
@@ -339,6 +460,27 @@ def main(argv=None):
         f.write(model_card(report, read_log(log)))
 
 
+def package(preset_dir, name):
+    """Copy `preset_dir` into the package as bundled preset `name`, each of
+    its registry entry's `shared_files` stored once (checked identical)."""
+    import filecmp
+
+    from keras_electra.presets import BUNDLED_PRESETS
+    from keras_electra.presets.resolver import BUNDLED_DIR
+
+    shared = BUNDLED_PRESETS[name].get("shared_files", {})
+    for copy, original in shared.items():
+        a, b = (os.path.join(preset_dir, p) for p in (copy, original))
+        if not filecmp.cmp(a, b, shallow=False):
+            sys.exit(f"{a} differs from {b}: it cannot be stored once.")
+    target = os.path.join(BUNDLED_DIR, name)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(preset_dir, target)
+    for copy in shared:
+        os.remove(os.path.join(target, copy))
+    print(f"packaged {preset_dir} as {target}")
+
+
 def read_log(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -348,7 +490,7 @@ COMMAND = (
     "KERAS_BACKEND={backend} python tools/pretrain_bundled_model.py "
     "--output-dir runs/bundled_model --steps {steps} --learning-rate "
     "{learning_rate} --warmup-steps {warmup_steps} --log-every {log_every}"
-    "{flags}"
+    " --generator-hidden-fraction {generator_hidden_fraction:g}{flags}"
 )
 
 

@@ -5,6 +5,8 @@
 - `presets/<name>`: the built-in presets, converted on first use;
 - `converted/<key>`: other checkpoints converted on the fly (`hf://`
   handles, local transformers or keras-hub directories);
+- `bundled/<name>-<key>`: a bundled preset whose package copy stores a
+  shared file once, completed with links into the package;
 - `locks/`: one lock file per target being written.
 
 `write_into_cache` writes a preset to a temporary directory beside its
@@ -39,25 +41,32 @@ def converted_path(cache_key):
     return os.path.join(cache_dir(), "converted", cache_key)
 
 
-def is_complete(target):
-    """Whether `target` holds a finished preset (its `config.json`)."""
-    return os.path.exists(os.path.join(target, CONFIG_FILE))
+def bundled_path(name, key):
+    """Where the completed copy of bundled preset `name` lives."""
+    return os.path.join(cache_dir(), "bundled", f"{name}-{key}")
 
 
-def write_into_cache(source_dir, target, convert, check=None):
+def is_complete(target, marker=CONFIG_FILE):
+    """Whether `target` holds a finished preset (its `marker` file,
+    `config.json` unless told)."""
+    return os.path.exists(os.path.join(target, marker))
+
+
+def write_into_cache(source_dir, target, convert, check=None,
+                     marker=CONFIG_FILE):
     """Write `convert(source_dir, tmp)`'s preset to `target`, atomically.
 
     The preset is written to a temporary directory beside `target`, checked
     with `check(tmp_dir)` if given, then renamed: nothing is left at
     `target` if the conversion or the check fails. Does nothing if `target`
-    is already complete. Returns `target`.
+    is already complete (holds `marker`). Returns `target`.
     """
-    if is_complete(target):
+    if is_complete(target, marker):
         return target
     parent, name = os.path.split(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
     with _cache_lock(target):
-        if is_complete(target):
+        if is_complete(target, marker):
             return target  # Converted by another process while we waited.
         prefix = f".tmp-{name}-"
         # Left by a conversion that was killed (we hold the lock).

@@ -161,6 +161,12 @@ BUNDLED_PRESETS = {
         },
         "kind": "pair",
         "task": "ElectraDiscriminator",
+        # All weights are tied, so the generator's backbone file is the
+        # discriminator's, byte for byte: the package stores it once and
+        # `bundled_preset_dir` links it into place.
+        "shared_files": {
+            "generator/model.weights.h5": "discriminator/model.weights.h5",
+        },
     },
 }
 

@@ -27,8 +27,10 @@ import difflib
 import hashlib
 import json
 import os
+import shutil
 
 from keras_electra.presets.cache import CACHE_ENV  # noqa: F401 (re-export)
+from keras_electra.presets.cache import bundled_path
 from keras_electra.presets.cache import cache_dir  # noqa: F401 (re-export)
 from keras_electra.presets.cache import converted_path
 from keras_electra.presets.cache import is_complete
@@ -312,11 +314,58 @@ BUNDLED_DIR = os.path.join(
 PAIR_MEMBERS = ("discriminator", "generator")
 
 
+# The file that marks a finished pair directory (the pair format's
+# description, `keras_electra.pretraining.pair_preset.PAIR_FILE`).
+PAIR_MARKER = "pretraining_pair.json"
+
+
 def bundled_preset_dir(name):
-    """The directory of a bundled pair preset, inside the package."""
+    """The directory of bundled pair preset `name`, every file in place.
+
+    The package's own directory, unless its registry entry lists
+    `shared_files` that the package stores once (a tied pair's generator
+    backbone is the discriminator's): then a directory in the cache of
+    links to the package's files, with each shared file linked from its
+    one copy. It is made on first use and follows the installed package.
+    """
     if name not in BUNDLED_PRESETS:
         raise ValueError(f"{name!r} is not a bundled preset.")
-    return os.path.join(BUNDLED_DIR, name)
+    packaged = os.path.join(BUNDLED_DIR, name)
+    shared = BUNDLED_PRESETS[name].get("shared_files", {})
+    if not shared:
+        return packaged
+    files = sorted(
+        os.path.relpath(os.path.join(root, f), packaged)
+        for root, _, names in os.walk(packaged)
+        for f in names
+    )
+    key = hashlib.sha256(
+        json.dumps([packaged, files, sorted(shared.items())]).encode()
+    ).hexdigest()[:16]
+
+    def link_all(source, tmp):
+        for relative in sorted(set(files) | set(shared)):
+            original = os.path.join(source, shared.get(relative, relative))
+            if not os.path.isfile(original):
+                raise FileNotFoundError(
+                    f"The bundled preset {name!r} is incomplete: "
+                    f"{original} is missing. Reinstall keras_electra."
+                )
+            target = os.path.join(tmp, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _link_or_copy(original, target)
+
+    return write_into_cache(
+        packaged, bundled_path(name, key), link_all, marker=PAIR_MARKER
+    )
+
+
+def _link_or_copy(source, target):
+    """A symbolic link to `source`, or a copy where links are refused."""
+    try:
+        os.symlink(os.path.abspath(source), target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def resolve_preset(preset, member="discriminator"):
