@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 
 from keras_electra.presets.cache import CACHE_ENV  # noqa: F401 (re-export)
 from keras_electra.presets.cache import bundled_path
@@ -355,9 +356,16 @@ def bundled_preset_dir(name):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             _link_or_copy(original, target)
 
-    return write_into_cache(
-        packaged, bundled_path(name, key), link_all, marker=PAIR_MARKER
-    )
+    try:
+        return write_into_cache(
+            packaged, bundled_path(name, key), link_all, marker=PAIR_MARKER
+        )
+    except PermissionError:
+        # A cache this user cannot write (say, a read-only home): a
+        # directory of this process's own instead.
+        tmp = tempfile.mkdtemp(prefix=f"keras_electra_{name}_")
+        link_all(packaged, tmp)
+        return tmp
 
 
 def _link_or_copy(source, target):

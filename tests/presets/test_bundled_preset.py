@@ -78,6 +78,22 @@ def test_an_incomplete_package_names_the_missing_file(monkeypatch, tmp_path):
     assert not os.listdir(tmp_path / "bundled")  # nothing half-made
 
 
+def test_an_unwritable_cache_falls_back_to_a_temporary_directory(
+    monkeypatch, tmp_path
+):
+    from keras_electra.presets import resolver
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only cache")
+
+    monkeypatch.setattr(resolver, "write_into_cache", refuse)
+    directory = resolver.bundled_preset_dir(NAME)
+    assert not directory.startswith(os.environ["KERAS_ELECTRA_CACHE"])
+    assert os.path.isfile(
+        os.path.join(directory, "generator", "model.weights.h5")
+    )
+
+
 def test_every_class_loads_it_by_name():
     backbone = keras_electra.ElectraBackbone.from_preset(NAME)
     tokenizer = keras_electra.ElectraTokenizer.from_preset(NAME)
