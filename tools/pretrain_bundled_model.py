@@ -544,8 +544,8 @@ def model_card(report, log):
         if r.get(key)
     ]
     levers = (
-        ", with three departures measured in `benchmarks/README.md`: "
-        + "; ".join(chosen)
+        f", with {len(chosen)} departure{'s' if len(chosen) > 1 else ''} "
+        "measured in `benchmarks/README.md`: " + "; ".join(chosen)
         if chosen
         else ""
     )
@@ -600,19 +600,18 @@ corrupted as in training (fixed seeds; the same draws for both columns).
 {metric_rows}
 
 ## What it does, and what it does not
-The discriminator ranks replaced tokens far above chance (AUC
-{m['pretrained']['discriminator_auc']:.3f}, random weights
-{m['random']['discriminator_auc']:.3f}), but not above a judge that sees
-only how rare each piece is ({m['pretrained']['frequency_auc']:.3f}); over
-pairs of the same piece, one replaced and one original, its AUC is
-{m['pretrained']['context_auc']:.3f} (0.5 = no use of the context). So at
-this budget it has learned mostly which pieces the generator's samples
-tend to be, and little context. Fine-tuned on the quick start's author
-task it does not beat the same architecture from random weights (see the
-repository's README, "What the quick start shows", and
-`benchmarks/README.md`). It is a real model made by this package, to try
-every class and the quick start with offline; it is not a useful language
-model.
+The discriminator ranks replaced tokens above original ones with an AUC of
+{m['pretrained']['discriminator_auc']:.3f} (random weights
+{m['random']['discriminator_auc']:.3f}); a judge that sees only how rare
+each piece is scores {m['pretrained']['frequency_auc']:.3f}, and over pairs
+of the same piece, one replaced and one original, the discriminator's AUC
+is {m['pretrained']['context_auc']:.3f} (0.5 = no use of the context). How
+much it helps fine-tuning, against the same architecture from random
+weights and against masked-LM pre-training at equal compute, is measured in
+the repository's `benchmarks/README.md` (learning curve) and README ("What
+the quick start shows"). It is a small model pre-trained on less than a
+million words, to try every class and the quick start with offline; it is
+not a general-purpose language model.
 
 ## Pre-training curve (mean over each 250-step round)
 
