@@ -360,9 +360,11 @@ def bundled_preset_dir(name):
         return write_into_cache(
             packaged, bundled_path(name, key), link_all, marker=PAIR_MARKER
         )
-    except PermissionError:
-        # A cache this user cannot write (say, a read-only home): a
-        # directory of this process's own instead.
+    except FileNotFoundError:
+        raise  # The package itself is incomplete (`link_all`).
+    except OSError:
+        # A cache this user cannot write (a read-only home or file
+        # system): a directory of this process's own instead.
         tmp = tempfile.mkdtemp(prefix=f"keras_electra_{name}_")
         link_all(packaged, tmp)
         return tmp
