@@ -72,7 +72,7 @@ EXTRA_NOVELS = (
     "sense_and_sensibility",
 )
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-RECIPE_DEFAULTS = {"objective": "rtd", "curve_every": 1000}
+RECIPE_DEFAULTS = {"objective": "rtd", "curve_every": 1000, "package": False}
 BUNDLED_NAME = "electra_tiny_gutenberg_en"
 
 
