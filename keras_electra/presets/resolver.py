@@ -315,9 +315,10 @@ BUNDLED_DIR = os.path.join(
 PAIR_MEMBERS = ("discriminator", "generator")
 
 
-# The file that marks a finished pair directory (the pair format's
-# description, `keras_electra.pretraining.pair_preset.PAIR_FILE`).
-PAIR_MARKER = "pretraining_pair.json"
+# The pair format's description file, which also marks a finished pair
+# directory. Defined here, below `keras_electra.pretraining.pair_preset`
+# (the format's definition), which takes it from here.
+PAIR_FILE = "pretraining_pair.json"
 
 
 def bundled_preset_dir(name):
@@ -358,7 +359,7 @@ def bundled_preset_dir(name):
 
     try:
         return write_into_cache(
-            packaged, bundled_path(name, key), link_all, marker=PAIR_MARKER
+            packaged, bundled_path(name, key), link_all, marker=PAIR_FILE
         )
     except FileNotFoundError:
         raise  # The package itself is incomplete (`link_all`).

@@ -24,8 +24,8 @@ import os
 from keras_electra.presets import ELECTRA_PRESETS
 from keras_electra.presets import bundled_preset_dir
 from keras_electra.presets import is_bundled_name
+from keras_electra.presets.resolver import PAIR_FILE
 
-PAIR_FILE = "pretraining_pair.json"
 PAIR_FORMAT = "keras_electra.pretraining_pair"
 PAIR_VERSION = 1
 DISCRIMINATOR = "discriminator"
