@@ -298,10 +298,6 @@ def build_pretrainer(args):
             if args.tie_all_weights and "tie_all_weights" in str(e):
                 raise UsageError(f"--tie-all-weights: {e}") from None
             raise
-        if getattr(args, "freeze_embeddings", False):
-            # Continue as the model was pre-trained (the bundled model kept
-            # its embeddings frozen; see its model card).
-            pretrainer.backbone.embeddings.trainable = False
         length = min(
             args.sequence_length, pretrainer.backbone.max_sequence_length
         )

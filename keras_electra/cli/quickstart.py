@@ -356,10 +356,6 @@ def resolve_model(args, run, task):
             if from_scratch
             else "continued_pretrain_learning_rate"
         ]
-    # The bundled model was pre-trained with frozen embeddings: continuing
-    # it with them trainable, even at 1e-4, undid much of it (held-out AUC
-    # 0.88 -> 0.69 in 100 steps), so the quick start keeps them frozen.
-    args.freeze_embeddings = args.preset == QUICKSTART["preset"]
     if args.pretrain_steps > 0:
         own_texts = None
         if (args.train or args.dataset) and not args.corpus:

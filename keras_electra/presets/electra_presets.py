@@ -149,23 +149,27 @@ BUNDLED_PRESETS = {
         "metadata": {
             "description": (
                 "A tiny ELECTRA (4 layers, hidden 128, 2 heads, embeddings "
-                "128; generator: the same network plus a masked-LM head) "
-                "with its own 6,158-piece uncased vocabulary, pre-trained by "
-                "keras_electra on nine public-domain novels, held-out "
-                "chapters excluded. Ships with the package (no download). "
-                "Model card: README.md in its directory."
+                "128; generator: the same depth at half the width, sharing "
+                "the embeddings) with its own 6,158-piece uncased "
+                "vocabulary, pre-trained by keras_electra on nine "
+                "public-domain novels, held-out chapters excluded. Ships "
+                "with the package (no download). Model card: README.md in "
+                "its directory."
             ),
-            "params": 1_637_775,
+            # Discriminator and generator, the shared embeddings once.
+            "params": 1_837_775,
             "license": LICENSE,
             "path": "electra",
         },
         "kind": "pair",
         "task": "ElectraDiscriminator",
-        # All weights are tied, so the generator's backbone file is the
-        # discriminator's, byte for byte: the package stores it once and
+        # Files the pair's members share byte for byte (here the one
+        # vocabulary): the package stores each once and
         # `bundled_preset_dir` links it into place.
         "shared_files": {
-            "generator/model.weights.h5": "discriminator/model.weights.h5",
+            "generator/assets/tokenizer/vocabulary.txt": (
+                "discriminator/assets/tokenizer/vocabulary.txt"
+            ),
         },
     },
 }
