@@ -276,9 +276,14 @@ def _pretraining(parser, defaults, prefixed):
     group.add_argument(
         "--log-every",
         type=positive_int,
-        default=defaults["log_every"],
+        default=None if prefixed else defaults["log_every"],
         help="steps per progress bar, curve point and checkpoint "
-        f"({defaults['log_every']})",
+        + (
+            f"(default: {QUICKSTART['continued_log_every']} to continue a "
+            f"pre-trained model, {defaults['log_every']} from scratch)"
+            if prefixed
+            else f"({defaults['log_every']})"
+        ),
     )
 
 

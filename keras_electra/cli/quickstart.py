@@ -356,6 +356,10 @@ def resolve_model(args, run, task):
             if from_scratch
             else "continued_pretrain_learning_rate"
         ]
+    if args.log_every is None:
+        args.log_every = QUICKSTART[
+            "log_every" if from_scratch else "continued_log_every"
+        ]
     if args.pretrain_steps > 0:
         own_texts = None
         if (args.train or args.dataset) and not args.corpus:

@@ -311,7 +311,9 @@ def resolve_builtin_preset(name):
 BUNDLED_DIR = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "bundled"
 )
-# The members of a bundled pair (`pretraining_pair.json` format).
+# The members of a pair (`pretraining_pair.json` format), in this order.
+# Defined here, below `keras_electra.pretraining.pair_preset` (the format's
+# definition), which takes them from here.
 PAIR_MEMBERS = ("discriminator", "generator")
 
 

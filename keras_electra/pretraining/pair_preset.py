@@ -25,12 +25,14 @@ from keras_electra.presets import ELECTRA_PRESETS
 from keras_electra.presets import bundled_preset_dir
 from keras_electra.presets import is_bundled_name
 from keras_electra.presets.resolver import PAIR_FILE
+from keras_electra.presets.resolver import PAIR_MEMBERS
 
 PAIR_FORMAT = "keras_electra.pretraining_pair"
 PAIR_VERSION = 1
-DISCRIMINATOR = "discriminator"
-GENERATOR = "generator"
-MEMBERS = (DISCRIMINATOR, GENERATOR)
+# The member names are defined in `presets.resolver` (the layer below, which
+# checks a bundled pair's `member` argument) and taken from there.
+MEMBERS = PAIR_MEMBERS
+DISCRIMINATOR, GENERATOR = MEMBERS
 # Where the members are saved (the description may name other folders).
 PAIR_DISCRIMINATOR_DIR = DISCRIMINATOR
 PAIR_GENERATOR_DIR = GENERATOR
