@@ -32,10 +32,8 @@ def resolved(monkeypatch):
 
 
 def test_continuing_the_bundled_model(resolved):
+    # 100 steps at a gentle rate, with a curve point every 10 of them.
     assert resolved([]) == (100, 1e-4, 10)
-    # 10 curve points over the continued pre-training.
-    steps, _, every = resolved([])
-    assert steps // every == 10
 
 
 def test_from_scratch(resolved):
