@@ -18,7 +18,9 @@ the same network in both) are left out.
 
 import argparse
 import json
-import statistics
+
+# The quick start's own mean +- sd (sample sd), as `learning_curve.py` uses.
+from keras_electra.cli.quickstart import mean_sd
 
 
 def read_curve(path):
@@ -27,9 +29,9 @@ def read_curve(path):
     return sorted(points, key=lambda p: p["pretraining_flops"])
 
 
-def mean_sd(values):
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+def formatted(values):
+    summary = mean_sd(values)
+    return f"{summary['mean']:.3f} ± {summary['sd']:.3f}"
 
 
 def nearest(points, flops):
@@ -57,8 +59,8 @@ def compare(first, second, names):
         rows.append(
             f"| {point['steps']:,} | {other['steps']:,} | "
             f"{flops:.1e} / {other['pretraining_flops']:.1e} | "
-            f"{mean_sd(x)} | {mean_sd(y)} | "
-            f"{mean_sd([u - v for u, v in zip(x, y)])} |"
+            f"{formatted(x)} | {formatted(y)} | "
+            f"{formatted([u - v for u, v in zip(x, y)])} |"
         )
     return "\n".join(rows)
 
