@@ -13,14 +13,17 @@ from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
-from keras_electra.utils.input_validation import check_call_inputs
+from keras_electra.utils.input_validation import (
+    InputKeysMixin,
+    check_call_inputs,
+)
 
 # keras-hub's own `ElectraBackbone` uses the tanh-approximate GELU and adds
 # a pooler; this one follows Google's code and does neither.
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraBackbone(PresetResolvingMixin, Backbone):
+class ElectraBackbone(PresetResolvingMixin, InputKeysMixin, Backbone):
     """The ELECTRA encoder: embeddings, optional projection, transformer stack.
 
     This is the network shared by ELECTRA's generator and discriminator

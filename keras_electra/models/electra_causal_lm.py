@@ -10,6 +10,8 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_causal_lm_preprocessor import (
     ElectraCausalLMPreprocessor,
 )
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
+from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -66,7 +68,11 @@ class ElectraCausalLMHead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraCausalLM(
-    PresetResolvingMixin, InputValidatingMixin, OptimizerBuildMixin, CausalLM
+    PresetResolvingMixin,
+    InMemoryPredictMixin,
+    InputValidatingMixin,
+    OptimizerBuildMixin,
+    CausalLM,
 ):
     """ELECTRA run left to right: transformers' `ElectraForCausalLM`.
 
@@ -101,11 +107,14 @@ class ElectraCausalLM(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraCausalLMPreprocessor
+    per_token_outputs = True
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        # keras-hub's causal-LM preprocessor defaults to 1024 tokens.
+        clamp_sequence_length(preprocessor, backbone)
         self.lm_head = ElectraCausalLMHead(
             token_embedding=backbone.token_embedding,
             embedding_dim=backbone.embedding_dim,

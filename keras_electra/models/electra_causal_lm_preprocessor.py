@@ -3,11 +3,18 @@ from keras_hub.models import CausalLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
+from keras_electra.models.sequence_length import DynamicPaddingMixin
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraCausalLMPreprocessor(PresetResolvingMixin, CausalLMPreprocessor):
+class ElectraCausalLMPreprocessor(
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    CausalLMPreprocessor,
+):
     """Tokenizes and packs text for `keras_electra.ElectraCausalLM`.
 
     keras-hub's `CausalLMPreprocessor` with ELECTRA's WordPiece tokenizer:
@@ -36,4 +43,6 @@ class ElectraCausalLMPreprocessor(PresetResolvingMixin, CausalLMPreprocessor):
     """
 
     backbone_cls = ElectraBackbone
+    # Labels and weights run along the sequence: cut with the inputs.
+    per_token_targets = True
     tokenizer_cls = ElectraTokenizer

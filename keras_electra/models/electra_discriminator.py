@@ -1,5 +1,5 @@
 import keras
-from keras import ops
+import numpy as np
 from keras_hub.models import Task
 
 from keras_electra.layers.electra_discriminator_head import (
@@ -11,6 +11,7 @@ from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.optimizer_build import OptimizerBuildMixin
@@ -20,6 +21,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 class ElectraDiscriminator(
     ServingExportMixin,
     PresetResolvingMixin,
+    InMemoryPredictMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
     Task,
@@ -48,6 +50,7 @@ class ElectraDiscriminator(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
+    per_token_outputs = True
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===
@@ -95,10 +98,11 @@ class ElectraDiscriminator(
             )
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
-        x = self.preprocessor(texts)
-        logits = self(x, training=False)
-        probs = ops.convert_to_numpy(ops.sigmoid(logits))
-        token_ids = ops.convert_to_numpy(x["token_ids"])
+        # One packing for every text, then the in-memory predict path.
+        x = {k: v.numpy() for k, v in self.preprocess_in_graph(texts).items()}
+        logits = self.predict(x, verbose=0)
+        probs = 1.0 / (1.0 + np.exp(-np.asarray(logits, "float64")))
+        token_ids = x["token_ids"]
         tokenizer = self.preprocessor.tokenizer
         special = {
             tokenizer.cls_token_id,

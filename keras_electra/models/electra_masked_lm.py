@@ -1,6 +1,5 @@
 import keras
 import numpy as np
-from keras import ops
 from keras_hub.layers import MaskedLMHead
 from keras_hub.models import MaskedLM
 
@@ -9,6 +8,8 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
+from keras_electra.models.sequence_length import bucketed_length
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -21,6 +22,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 class ElectraMaskedLM(
     ServingExportMixin,
     PresetResolvingMixin,
+    InMemoryPredictMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
     MaskedLM,
@@ -98,34 +100,53 @@ class ElectraMaskedLM(
         texts = [texts] if single else list(texts)
         tokenizer = self.preprocessor.tokenizer
         length = self.preprocessor.sequence_length
-        pad_id = tokenizer.pad_token_id
         mask_id = tokenizer.mask_token_id
-        token_ids = np.full((len(texts), length), pad_id, dtype="int32")
-        for i, ids in enumerate(tokenizer(texts)):
+        rows, positions = [], []
+        for ids in tokenizer(texts):
             row = [tokenizer.cls_token_id]
             row += [int(t) for t in ids][: length - 2]
             row += [tokenizer.sep_token_id]
-            token_ids[i, : len(row)] = row
-        segment_ids = np.zeros_like(token_ids)
-        results = []
-        for row, segments in zip(token_ids, segment_ids):
-            positions = [i for i, t in enumerate(row) if t == mask_id]
-            if not positions:
+            at = [i for i, t in enumerate(row) if t == mask_id]
+            if not at:
                 raise ValueError(
                     "`fill_mask()` needs at least one `[MASK]` token in each "
                     "text (after truncation to "
                     f"{self.preprocessor.sequence_length} tokens)."
                 )
-            x = {
-                "token_ids": row[None],
-                "segment_ids": segments[None],
-                "padding_mask": (row != pad_id)[None].astype("int32"),
-                "mask_positions": np.array([positions], dtype="int32"),
-            }
-            logits = self(x, training=False)
-            probs = ops.convert_to_numpy(ops.softmax(logits, axis=-1))[0]
+            rows.append(row)
+            positions.append(at)
+        # All texts in one batch, padded as the preprocessor pads.
+        padding_mask = np.zeros((len(rows), length), "int32")
+        for i, row in enumerate(rows):
+            padding_mask[i, : len(row)] = 1
+        if self.preprocessor.padding == "longest":
+            padding_mask = padding_mask[
+                :,
+                : bucketed_length(
+                    padding_mask, self.preprocessor.pad_to_multiple_of, length
+                ),
+            ]
+        token_ids = np.full(
+            padding_mask.shape, tokenizer.pad_token_id, dtype="int32"
+        )
+        num_masks = max(len(at) for at in positions)
+        mask_positions = np.zeros((len(rows), num_masks), "int32")
+        for i, (row, at) in enumerate(zip(rows, positions)):
+            token_ids[i, : len(row)] = row
+            mask_positions[i, : len(at)] = at
+        x = {
+            "token_ids": token_ids,
+            "segment_ids": np.zeros_like(token_ids),
+            "padding_mask": padding_mask,
+            "mask_positions": mask_positions,
+        }
+        logits = np.asarray(self.predict(x, verbose=0), "float64")
+        shifted = np.exp(logits - logits.max(-1, keepdims=True))
+        probabilities = shifted / shifted.sum(-1, keepdims=True)
+        results = []
+        for probs, at in zip(probabilities, positions):
             per_mask = []
-            for p in probs:
+            for p in probs[: len(at)]:
                 best = p.argsort()[::-1][:top_k]
                 per_mask.append(
                     [(tokenizer.id_to_token(int(i)), float(p[i])) for i in best]

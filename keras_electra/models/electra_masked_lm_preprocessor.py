@@ -3,11 +3,18 @@ from keras_hub.models import MaskedLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
+from keras_electra.models.sequence_length import DynamicPaddingMixin
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMaskedLMPreprocessor(PresetResolvingMixin, MaskedLMPreprocessor):
+class ElectraMaskedLMPreprocessor(
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    MaskedLMPreprocessor,
+):
     """Tokenizes, packs and randomly masks text for ELECTRA's generator.
 
     1. Tokenize one or two segments with the `tokenizer`.

@@ -10,6 +10,7 @@ from keras_electra.models.electra_multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
@@ -22,6 +23,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 class ElectraMultipleChoice(
     ServingExportMixin,
     PresetResolvingMixin,
+    InMemoryPredictMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
     Task,

@@ -9,11 +9,18 @@ import tensorflow as tf
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
 from keras_electra.models.tf_graph import call_in_graph
+from keras_electra.models.sequence_length import DynamicPaddingMixin
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoicePreprocessor(PresetResolvingMixin, Preprocessor):
+class ElectraMultipleChoicePreprocessor(
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    Preprocessor,
+):
     """Packs a prompt with each of its choices (SWAG, RACE, ...).
 
     Every (prompt, choice) pair becomes `[CLS] prompt [SEP] choice [SEP]`

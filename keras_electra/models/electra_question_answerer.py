@@ -9,6 +9,7 @@ from keras_electra.models.electra_question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.qa_decoding import decode_answers
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
@@ -26,6 +27,7 @@ def _is_raw(x):
 class ElectraQuestionAnswerer(
     ServingExportMixin,
     PresetResolvingMixin,
+    InMemoryPredictMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
     Task,
@@ -65,6 +67,8 @@ class ElectraQuestionAnswerer(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
+    per_token_outputs = True
+    graph_preprocessing = False
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

@@ -8,7 +8,12 @@ import tensorflow as tf
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
+from keras_electra.models.sequence_length import (
+    DynamicPaddingMixin,
+    bucketed_length,
+)
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 
 @dataclasses.dataclass
@@ -73,7 +78,12 @@ def _max_context(spans, span_index, position):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
+class ElectraQuestionAnswererPreprocessor(
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    Preprocessor,
+):
     """Question/context preprocessing for span question answering (SQuAD).
 
     Follows Google's `qa_tasks.py` (and BERT's `run_squad.py`): the question
@@ -266,21 +276,29 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
             key: np.asarray(value, "int32").reshape(-1, seq)
             for key, value in rows.items()
         }
+        offsets = np.asarray(all_offsets, "int64").reshape(-1, seq, 2)
+        max_context = np.asarray(max_context, bool).reshape(-1, seq)
+        if self.padding == "longest":
+            # Every window cut to the longest one's bucket.
+            length = bucketed_length(
+                x["padding_mask"], self.pad_to_multiple_of, seq
+            )
+            x = {key: value[:, :length] for key, value in x.items()}
+            offsets = offsets[:, :length]
+            max_context = max_context[:, :length]
         return QuestionAnsweringFeatures(
             x=x,
             y=np.asarray(labels, "int32").reshape(-1, 2)
             if answers is not None
             else None,
             example_index=np.asarray(example_index, "int64"),
-            offsets=np.asarray(all_offsets, "int64").reshape(-1, seq, 2),
-            max_context=np.asarray(max_context, bool).reshape(-1, seq),
+            offsets=offsets,
+            max_context=max_context,
             contexts=contexts,
             skipped=skipped,
         )
 
     def call(self, x, y=None, sample_weight=None):
-        if isinstance(x, dict) and "token_ids" in x:
-            return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
         if tf is not None and not tf.executing_eagerly():
             raise ValueError(
                 "Question-answering preprocessing splits contexts into "
@@ -290,8 +308,8 @@ class ElectraQuestionAnswererPreprocessor(PresetResolvingMixin, Preprocessor):
             )
         if not (isinstance(x, tuple) and len(x) == 2):
             raise ValueError(
-                "Pass `(questions, contexts)` (a tuple of two lists of "
-                "strings) or a featurized dict with `token_ids`."
+                "Pass `(questions, contexts)`: a tuple of two lists of "
+                "strings."
             )
         features = self.featurize(x[0], x[1], answers=y)
         return keras.utils.pack_x_y_sample_weight(features.x, features.y)

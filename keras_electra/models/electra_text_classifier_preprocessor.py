@@ -3,12 +3,17 @@ from keras_hub.models import TextClassifierPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
+from keras_electra.models.sequence_length import DynamicPaddingMixin
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraTextClassifierPreprocessor(
-    PresetResolvingMixin, TextClassifierPreprocessor
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    TextClassifierPreprocessor,
 ):
     """Tokenizes and packs single sentences or sentence pairs for ELECTRA.
 

@@ -10,6 +10,7 @@ from keras_electra.models.electra_task_export import ServingExportMixin
 from keras_electra.models.electra_token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
+from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
@@ -32,6 +33,7 @@ def _to_ragged(values, dtype):
 class ElectraTokenClassifier(
     ServingExportMixin,
     PresetResolvingMixin,
+    InMemoryPredictMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
     Task,
@@ -69,6 +71,7 @@ class ElectraTokenClassifier(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTokenClassifierPreprocessor
+    per_token_outputs = True
 
     def __init__(
         self,

@@ -10,7 +10,13 @@ import tensorflow as tf
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
 from keras_electra.models.tf_graph import call_in_graph
+from keras_electra.models.sequence_length import (
+    DynamicPaddingMixin,
+    bucketed_length,
+    cut_to_length,
+)
 from keras_electra.presets.resolver import PresetResolvingMixin
+from keras_electra.utils.input_validation import TextInputMixin
 
 # Label value of sub-tokens that carry no label (not the first of a word,
 # special tokens, padding). They get sample weight 0.
@@ -18,7 +24,12 @@ IGNORED_LABEL = -1
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifierPreprocessor(PresetResolvingMixin, Preprocessor):
+class ElectraTokenClassifierPreprocessor(
+    TextInputMixin,
+    DynamicPaddingMixin,
+    PresetResolvingMixin,
+    Preprocessor,
+):
     """Tokenizes pre-split words and aligns word labels to sub-tokens.
 
     Input sentences are lists of words (CoNLL style). Each word is split into
@@ -52,6 +63,8 @@ class ElectraTokenClassifierPreprocessor(PresetResolvingMixin, Preprocessor):
     """
 
     backbone_cls = ElectraBackbone
+    # Labels and weights run along the sequence: cut with the inputs.
+    per_token_targets = True
     tokenizer_cls = ElectraTokenizer
 
     def __init__(self, tokenizer, sequence_length=512, **kwargs):
@@ -148,9 +161,18 @@ class ElectraTokenClassifierPreprocessor(PresetResolvingMixin, Preprocessor):
         return x, tf.maximum(labels, 0), weights
 
     def _pack_word_ids(self, words):
-        _, word_ids, _ = self._align(words)
+        pieces, word_ids, _ = self._align(words)
         word_ids, _ = self.value_packer(word_ids)
-        return word_ids
+        if self.padding == "max_length":
+            return word_ids
+        # The length `call` pads the same words to.
+        token_ids, _ = self.packer(pieces)
+        length = bucketed_length(
+            token_ids != self.tokenizer.pad_token_id,
+            self.pad_to_multiple_of,
+            self.sequence_length,
+        )
+        return cut_to_length(word_ids, length)
 
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):

@@ -1,4 +1,15 @@
-"""Named errors for bad token inputs, checked before they enter a model.
+"""Named errors for bad model inputs, checked before they enter a model.
+
+Two kinds of check live here:
+
+- **Structure** (`check_input_keys`, `check_text_input`): a dict of model
+  inputs must have exactly the model's input names. Keras would otherwise
+  match a dict with other keys to the inputs *by position*, with only a
+  warning, and return confident numbers for the wrong tensors. A
+  preprocessor takes text only: given a dict or numbers it raises instead of
+  tokenizing them (it would tokenize a dict's key names). Structure is
+  known without values, so these checks also run inside traced steps.
+- **Values** (below): token ids, segment ids and lengths.
 
 Out of range token ids fail differently on each backend: TensorFlow raises
 from a Gather node, PyTorch raises `IndexError: index out of range in self`,
@@ -27,6 +38,8 @@ still gives NaN.
 
 This module imports nothing from `keras_electra`.
 """
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -89,6 +102,134 @@ def _shape_message(name, shape, token_shape):
         f"`{name}` has shape {shape} but `token_ids` has shape {token_shape}: "
         "they must match, one value per token. " + _PREPROCESSOR_HINT
     )
+
+
+# === Structure: which inputs, and text for preprocessors ===
+
+
+def model_input_names(model):
+    """The names of a model's dict inputs, in order, or `None`.
+
+    `None` for a model whose inputs are not a dict (or not built yet).
+    """
+    inputs = getattr(model, "input", None) if _is_functional(model) else None
+    if isinstance(inputs, Mapping):
+        return list(inputs)
+    return None
+
+
+def _is_functional(model):
+    # `model.input` raises on a layer that was never called; a functional
+    # model (every ELECTRA model) has its inputs from construction.
+    return hasattr(model, "_inputs_struct")
+
+
+def check_input_keys(inputs, model):
+    """Raise `InvalidInputError` unless a dict `inputs` has exactly the
+    model's input names.
+
+    Anything that is not a dict (text, a tuple, a tensor) passes: text goes
+    to the preprocessor, and Keras itself refuses a tuple for a dict-input
+    model. An extra `segment_ids` is refused too, also where the model has
+    none (`ElectraCausalLM`): its values may be non-zero, which such a model
+    cannot honour, so dropping it is not always harmless.
+    """
+    if not isinstance(inputs, Mapping):
+        return
+    expected = model_input_names(model)
+    if expected is None:
+        return
+    keys = list(inputs)
+    if set(keys) == set(expected):
+        return
+    unexpected = [k for k in keys if k not in expected]
+    missing = [k for k in expected if k not in inputs]
+    parts = []
+    if unexpected:
+        parts.append(f"unexpected {unexpected}")
+    if missing:
+        parts.append(f"missing {missing}")
+    raise InvalidInputError(
+        f"{type(model).__name__} takes a dict with exactly the keys "
+        f"{expected}; received the keys {keys} ({', '.join(parts)}). "
+        "Pass exactly these keys (drop the others), e.g. the output of the "
+        "model's preprocessor, or raw text to `predict`/`fit`/`evaluate`."
+    )
+
+
+def _is_text_leaf(x):
+    if isinstance(x, (str, bytes)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return False
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "US":
+            return True
+        # Object arrays: strings, or nested lists of words.
+        return x.dtype.kind == "O"
+    return "string" in str(dtype).lower()
+
+
+def _first_non_text(x):
+    """The first leaf of `x` (nested lists/tuples) that is not text, or
+    `None` if every leaf is text."""
+    if isinstance(x, (list, tuple)):
+        for item in x:
+            bad = _first_non_text(item)
+            if bad is not None:
+                return bad
+        return None
+    return None if _is_text_leaf(x) else x
+
+
+def check_text_input(x, preprocessor):
+    """Raise `InvalidInputError` unless `x` is text for `preprocessor`.
+
+    A preprocessor tokenizes strings. Given a dict it would tokenize the
+    dict's key names, and given numbers their decimal digits; both are
+    refused here with the remedy.
+    """
+    name = type(preprocessor).__name__
+    if isinstance(x, Mapping):
+        raise InvalidInputError(
+            f"{name} takes raw text, not a dict (received the keys "
+            f"{list(x)}). A dict of packed token ids goes to the model: "
+            "`task(x)`, or `task.predict(x)` / `fit` / `evaluate`, which run "
+            "a dict with the model's input keys unchanged."
+        )
+    bad = _first_non_text(x)
+    if bad is not None:
+        kind = getattr(bad, "dtype", None) or type(bad).__name__
+        raise InvalidInputError(
+            f"{name} takes raw text (strings, lists of strings or string "
+            f"tensors); received {kind} values. Pass the text itself; token "
+            "ids go to the model directly (`task(x)` with a dict of "
+            "`token_ids`, ...)."
+        )
+
+
+class TextInputMixin:
+    """For preprocessors: refuse anything but text (`check_text_input`)."""
+
+    def __call__(self, *args, **kwargs):
+        check_text_input(args[0] if args else kwargs.get("x"), self)
+        return super().__call__(*args, **kwargs)
+
+
+class InputKeysMixin:
+    """For functional ELECTRA models: a dict input must have exactly the
+    model's input names, on every path: `model(x)` (before Keras' own
+    input-spec check), and `call` for `predict`, `fit`, `evaluate` and
+    JAX's stateless calls."""
+
+    def __call__(self, *args, **kwargs):
+        check_input_keys(args[0] if args else kwargs.get("inputs"), self)
+        return super().__call__(*args, **kwargs)
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        check_input_keys(inputs, self)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
 
 
 # === Limits ===
@@ -375,7 +516,10 @@ def _reraised(error):
 def _checked_data(data, model):
     """Check concrete `data` now, or wrap a dataset to check each batch."""
     if _is_tf_dataset(data):
+        spec = data.element_spec
+        check_input_keys(spec[0] if isinstance(spec, tuple) else spec, model)
         return checked_dataset(data, model)
+    check_input_keys(data, model)
     validate_token_inputs(data, model)
     return data
 
@@ -384,6 +528,7 @@ def _checked_validation_data(data, model):
     if data is None or _is_tf_dataset(data):
         return _checked_data(data, model)
     if isinstance(data, (tuple, list)) and data:
+        check_input_keys(data[0], model)
         validate_token_inputs(data[0], model)
     return data
 
@@ -428,14 +573,27 @@ def _restore_jax_values(model, values):
     model._jax_state_synced = True
 
 
-class InputValidatingMixin:
-    """Check token inputs in `fit`/`evaluate`/`predict` and `*_on_batch`.
+class InputValidatingMixin(InputKeysMixin):
+    """Check inputs in `fit`/`evaluate`/`predict` and `*_on_batch`.
 
     For task classes (anything with a `backbone`). Concrete arrays are
     checked whole before Keras batches them; a `tf.data.Dataset` is checked
     batch by batch in its pipeline. Either way the compiled step is
     untouched. Raw text is left to the preprocessor.
+
+    One rule for packed inputs: a dict given to a task that has a
+    preprocessor is the model's own inputs (as `task(x)` takes them). It
+    skips the preprocessor and runs unchanged, after its keys are checked;
+    only text is preprocessed.
     """
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        if isinstance(x, Mapping):
+            check_input_keys(x, self)
+            import keras
+
+            return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return super().preprocess_samples(x, y, sample_weight)
 
     def _run_checked(self, method, x, args, kwargs):
         x = _checked_data(x, self)
@@ -465,13 +623,16 @@ class InputValidatingMixin:
         return self._run_checked(super().predict, x, args, kwargs)
 
     def train_on_batch(self, x, *args, **kwargs):
+        check_input_keys(x, self)
         validate_token_inputs(x, self)
         return super().train_on_batch(x, *args, **kwargs)
 
     def test_on_batch(self, x, *args, **kwargs):
+        check_input_keys(x, self)
         validate_token_inputs(x, self)
         return super().test_on_batch(x, *args, **kwargs)
 
     def predict_on_batch(self, x, *args, **kwargs):
+        check_input_keys(x, self)
         validate_token_inputs(x, self)
         return super().predict_on_batch(x, *args, **kwargs)
