@@ -9,8 +9,12 @@ Text's ops. Its signatures:
 - `serving_default`: raw UTF-8 strings in (`tf.string`, shape `[None]`;
   two inputs for sentence pairs and question answering; a prompt and
   `[None, None]` choices for multiple choice), tokenized and packed inside
-  the graph as the task's preprocessor does, task outputs out (see
-  `keras_electra.export.serving_heads`).
+  the graph by the task's own preprocessor, task outputs out (see
+  `keras_electra.export.serving_heads`). A request is padded as `predict`
+  pads it: to its longest text, rounded up to the preprocessor's
+  `pad_to_multiple_of` (or to `sequence_length` with
+  `padding="max_length"`), so a one-sentence request costs a one-sentence
+  forward pass.
 - `token_ids` (int32) and `token_ids_int64`: `token_ids`, `segment_ids`
   and `padding_mask`, `[batch, seq]` (`[batch, choices, seq]` for multiple
   choice) with any batch size and any sequence length up to the backbone's
@@ -82,8 +86,9 @@ def export_saved_model(
         top_k: int. How many predictions the masked LM returns per `[MASK]`.
         max_answer_length: int. Longest answer span, in tokens (question
             answering).
-        sequence_length: int or `None`. Length raw strings are packed
-            (padded and truncated) to. Defaults to the preprocessor's.
+        sequence_length: int or `None`. The most tokens raw strings are
+            packed to (longer ones are truncated); each request is padded
+            as the preprocessor pads. Defaults to the preprocessor's.
         overwrite: bool. Replace an existing `path`.
 
     Returns:

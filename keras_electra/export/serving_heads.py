@@ -21,6 +21,12 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401 (registers the WordPiece ops)
 from keras_hub.layers import MultiSegmentPacker
 
+from keras_electra.models.electra_text_classifier_preprocessor import (
+    ElectraTextClassifierPreprocessor,
+)
+from keras_electra.models.sequence_length import bucketed_length
+from keras_electra.models.sequence_length import cut_to_length
+
 _HEADS = {}
 
 
@@ -61,6 +67,14 @@ def serving_head_class(task):
     )
 
 
+def int32_features(x):
+    """The packed model inputs of a preprocessor's output, as int32."""
+    return {
+        name: tf.cast(x[name], tf.int32)
+        for name in ("token_ids", "segment_ids", "padding_mask")
+    }
+
+
 class ServingHead:
     """Maps a task's features and logits to named serving outputs.
 
@@ -84,6 +98,8 @@ class ServingHead:
     uses_label_names = False
     # Rank of the model's int inputs: `[batch, seq]`.
     feature_rank = 2
+    # The preprocessor class that packs strings (`None`: the task's own).
+    packing_class = None
 
     def __init__(self, task, options):
         self.task = task
@@ -96,18 +112,29 @@ class ServingHead:
             [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id],
             tf.int32,
         )
-        preprocessor = task.preprocessor
-        # A packer of our own: the task's preprocessor is left untouched
-        # when `sequence_length` differs from its own.
-        self.packer = MultiSegmentPacker(
-            start_value=tokenizer.cls_token_id,
-            end_value=tokenizer.sep_token_id,
-            pad_value=tokenizer.pad_token_id,
-            truncate=getattr(preprocessor, "truncate", "round_robin"),
-            sequence_length=int(
-                options.get("sequence_length") or preprocessor.sequence_length
-            ),
+        self.preprocessor = self.serving_preprocessor(
+            task, options, self.packing_class
         )
+
+    @staticmethod
+    def serving_preprocessor(task, options, cls=None):
+        """The preprocessor that packs raw strings: the task's own, or a
+        copy of it of class `cls` or with the export's `sequence_length`
+        (the task's preprocessor is left untouched)."""
+        preprocessor = task.preprocessor
+        cls = cls or type(preprocessor)
+        length = int(
+            options.get("sequence_length") or preprocessor.sequence_length
+        )
+        if cls is type(preprocessor) and length == preprocessor.sequence_length:
+            return preprocessor
+        kwargs = {
+            "padding": preprocessor.padding,
+            "pad_to_multiple_of": preprocessor.pad_to_multiple_of,
+        }
+        if getattr(preprocessor, "truncate", None) is not None:
+            kwargs["truncate"] = preprocessor.truncate
+        return cls(preprocessor.tokenizer, sequence_length=length, **kwargs)
 
     @classmethod
     def string_inputs(cls, pairs):
@@ -127,18 +154,11 @@ class ServingHead:
         return 1
 
     def pack(self, texts):
-        """Tokenize and pack a tuple of string tensors `[batch]`, as the
-        task's preprocessor does: `[CLS] a [SEP] (b [SEP])`, padded and
-        truncated to the sequence length. Returns int32 features."""
-        segments = tuple(self.tokenizer(text) for text in texts)
-        token_ids, segment_ids = self.packer(segments)
-        token_ids = tf.cast(token_ids, tf.int32)
-        padding_mask = token_ids != self.tokenizer.pad_token_id
-        return {
-            "token_ids": token_ids,
-            "segment_ids": tf.cast(segment_ids, tf.int32),
-            "padding_mask": tf.cast(padding_mask, tf.int32),
-        }
+        """Tokenize and pack a tuple of string tensors `[batch]` with the
+        task's preprocessor (`[CLS] a [SEP] (b [SEP])`, padded to the
+        batch's bucket as `predict` pads). Returns int32 features."""
+        x = self.preprocessor(x=texts if len(texts) > 1 else texts[0])
+        return int32_features(x)
 
     def add_features(self, features):
         """Derive extra features (model inputs or helpers for `outputs`)
@@ -204,6 +224,10 @@ class MaskedLMServingHead(ServingHead):
     to the largest count in the batch (at least 1) with position 0 and
     `mask_weights` 0. Outputs `[batch, masks, ...]`.
     """
+
+    # The masked-LM preprocessor masks at random: text is packed as the
+    # sentence classifier's preprocessor packs it, with its options.
+    packing_class = ElectraTextClassifierPreprocessor
 
     def add_features(self, features):
         token_ids = features["token_ids"]
@@ -293,25 +317,11 @@ class TokenClassifierServingHead(ServingHead):
     supports_pairs = False
     uses_label_names = True
 
-    def __init__(self, task, options):
-        super().__init__(task, options)
-        preprocessor = task.preprocessor
-        length = int(options.get("sequence_length") or 0)
-        if length and length != preprocessor.sequence_length:
-            # A copy: the task's own preprocessor is left untouched.
-            preprocessor = type(preprocessor)(
-                tokenizer=preprocessor.tokenizer, sequence_length=length
-            )
-        self.preprocessor = preprocessor
-
     def pack(self, texts):
         (text,) = texts
         words = tf.strings.split(text)
-        x = self.preprocessor(words)
         return {
-            "token_ids": tf.cast(x["token_ids"], tf.int32),
-            "segment_ids": tf.cast(x["segment_ids"], tf.int32),
-            "padding_mask": tf.cast(x["padding_mask"], tf.int32),
+            **int32_features(self.preprocessor(words)),
             "words": words,
             "word_ids": tf.cast(self.preprocessor.word_ids(words), tf.int32),
         }
@@ -399,23 +409,8 @@ class MultipleChoiceServingHead(ServingHead):
 
     def pack(self, texts):
         prompts, choices = texts
-        batch = tf.shape(choices)[0]
-        num_choices = tf.shape(choices)[1]
-        flat_prompts = tf.reshape(
-            tf.repeat(prompts[:, None], num_choices, axis=1), [-1]
-        )
-        flat_choices = tf.reshape(choices, [-1])
-        token_ids, segment_ids = self.packer(
-            (self.tokenizer(flat_prompts), self.tokenizer(flat_choices))
-        )
-        shape = tf.stack([batch, num_choices, self.packer.sequence_length])
-        token_ids = tf.reshape(tf.cast(token_ids, tf.int32), shape)
         return {
-            "token_ids": token_ids,
-            "segment_ids": tf.reshape(tf.cast(segment_ids, tf.int32), shape),
-            "padding_mask": tf.cast(
-                token_ids != self.tokenizer.pad_token_id, tf.int32
-            ),
+            **int32_features(self.preprocessor(x=(prompts, choices))),
             "choices": choices,
         }
 
@@ -520,16 +515,27 @@ class QuestionAnswererServingHead(ServingHead):
             dense = tf.where(aligned[:, None], dense, -1)
             return tf.gather(dense, k, batch_dims=1)
 
-        return {
+        features = {
             "token_ids": token_ids,
             "segment_ids": tf.cast(segment_ids, tf.int32),
             "padding_mask": tf.cast(
                 token_ids != self.tokenizer.pad_token_id, tf.int32
             ),
-            "contexts": contexts,
             "start_offsets": at_positions(starts),
             "end_offsets": at_positions(ends),
         }
+        if self.preprocessor.padding == "longest":
+            # Cut to the batch's bucket, as the task's preprocessor cuts.
+            length = bucketed_length(
+                features["padding_mask"],
+                self.preprocessor.pad_to_multiple_of,
+                length,
+            )
+            features = {
+                key: cut_to_length(value, length)
+                for key, value in features.items()
+            }
+        return {**features, "contexts": contexts}
 
     def outputs(self, logits, features):
         start_logits, end_logits = logits[:, 0], logits[:, 1]

@@ -32,6 +32,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_electra.utils.input_validation import check_text_input
+
 # model -> its cached `tf.function` of `preprocess_samples`. Kept outside
 # the model: Keras tracks (and PyTorch registers) a model's attributes.
 _PREPROCESS_FUNCTIONS = weakref.WeakKeyDictionary()
@@ -123,11 +125,16 @@ class InMemoryPredictMixin:
     def preprocess_in_graph(self, x):
         """The task's `preprocess_samples(x)` as a cached `tf.function`;
         returns the packed inputs (TensorFlow tensors)."""
+        # A named error for what is not text, before any conversion.
+        check_text_input(x, self.preprocessor)
         function = _PREPROCESS_FUNCTIONS.get(self)
         if function is None:
+            # No autograph: errors raised while tracing reach the caller
+            # as they are (`InvalidInputError`), not as a `StagingError`.
             function = tf.function(
                 lambda inputs: self.preprocess_samples(inputs),
                 reduce_retracing=True,
+                autograph=False,
             )
             _PREPROCESS_FUNCTIONS[self] = function
         data = function(_as_tf(x))

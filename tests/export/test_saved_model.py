@@ -476,7 +476,9 @@ def first_windows(preprocessor, questions, contexts):
             rows = np.flatnonzero(windows.example_index == example)
             counts[i] = len(rows)
             for key in features:
-                features[key][i] = windows.x[key][rows[0]]
+                # `featurize` pads to its windows' bucket; here to `seq`.
+                window = windows.x[key][rows[0]]
+                features[key][i, : len(window)] = window
         else:
             ids = preprocessor.tokenizer(question)
             ids = [2] + list(ops.convert_to_numpy(ids))[:6] + [3, 3]
@@ -495,6 +497,10 @@ def test_question_answerer(served):
             contexts = list(inputs["context"])
             # Serving answers from the first window of every example.
             features, windows = first_windows(preprocessor, questions, contexts)
+            # Served requests are padded to their bucket, not to `seq`.
+            served_length = outputs["token_ids"].shape[1]
+            assert not features["padding_mask"][:, served_length:].any()
+            features = {k: v[:, :served_length] for k, v in features.items()}
             np.testing.assert_array_equal(outputs["token_ids"], features["token_ids"])
         logits = predict(task, features)
         assert_close(f"question_answerer {signature} start", outputs["start_logits"], logits[:, 0])
