@@ -21,11 +21,9 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401 (registers the WordPiece ops)
 from keras_hub.layers import MultiSegmentPacker
 
-from keras_electra.models.electra_text_classifier_preprocessor import (
-    ElectraTextClassifierPreprocessor,
-)
-from keras_electra.models.sequence_length import bucketed_length
-from keras_electra.models.sequence_length import cut_to_length
+from keras_electra.utils.padding import bucketed_length
+from keras_electra.utils.padding import cut_to_length
+from keras_electra.utils.padding import packer_like
 
 _HEADS = {}
 
@@ -98,8 +96,6 @@ class ServingHead:
     uses_label_names = False
     # Rank of the model's int inputs: `[batch, seq]`.
     feature_rank = 2
-    # The preprocessor class that packs strings (`None`: the task's own).
-    packing_class = None
 
     def __init__(self, task, options):
         self.task = task
@@ -112,29 +108,13 @@ class ServingHead:
             [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id],
             tf.int32,
         )
-        self.preprocessor = self.serving_preprocessor(
-            task, options, self.packing_class
+        # A task whose own preprocessor does more than pack (the masked
+        # LM's masks at random) names the class that packs its text.
+        self.preprocessor = packer_like(
+            task.preprocessor,
+            getattr(task, "text_packer_cls", None),
+            options.get("sequence_length"),
         )
-
-    @staticmethod
-    def serving_preprocessor(task, options, cls=None):
-        """The preprocessor that packs raw strings: the task's own, or a
-        copy of it of class `cls` or with the export's `sequence_length`
-        (the task's preprocessor is left untouched)."""
-        preprocessor = task.preprocessor
-        cls = cls or type(preprocessor)
-        length = int(
-            options.get("sequence_length") or preprocessor.sequence_length
-        )
-        if cls is type(preprocessor) and length == preprocessor.sequence_length:
-            return preprocessor
-        kwargs = {
-            "padding": preprocessor.padding,
-            "pad_to_multiple_of": preprocessor.pad_to_multiple_of,
-        }
-        if getattr(preprocessor, "truncate", None) is not None:
-            kwargs["truncate"] = preprocessor.truncate
-        return cls(preprocessor.tokenizer, sequence_length=length, **kwargs)
 
     @classmethod
     def string_inputs(cls, pairs):
@@ -224,10 +204,6 @@ class MaskedLMServingHead(ServingHead):
     to the largest count in the batch (at least 1) with position 0 and
     `mask_weights` 0. Outputs `[batch, masks, ...]`.
     """
-
-    # The masked-LM preprocessor masks at random: text is packed as the
-    # sentence classifier's preprocessor packs it, with its options.
-    packing_class = ElectraTextClassifierPreprocessor
 
     def add_features(self, features):
         token_ids = features["token_ids"]

@@ -8,12 +8,15 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_text_classifier_preprocessor import (
+    ElectraTextClassifierPreprocessor,
+)
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
-from keras_electra.models.sequence_length import bucketed_length
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
 from keras_electra.utils.initializers import electra_kernel_initializer
+from keras_electra.utils.padding import packer_like
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
@@ -50,6 +53,9 @@ class ElectraMaskedLM(
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMaskedLMPreprocessor
+    # Its preprocessor masks at random; text to fill (`fill_mask`, the
+    # SavedModel) is packed by the sentence preprocessor, same options.
+    text_packer_cls = ElectraTextClassifierPreprocessor
     # A bundled generator + discriminator preset gives its generator.
     preset_pair_member = "generator"
 
@@ -99,47 +105,25 @@ class ElectraMaskedLM(
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
         tokenizer = self.preprocessor.tokenizer
-        length = self.preprocessor.sequence_length
-        mask_id = tokenizer.mask_token_id
-        rows, positions = [], []
-        for ids in tokenizer(texts):
-            row = [tokenizer.cls_token_id]
-            row += [int(t) for t in ids][: length - 2]
-            row += [tokenizer.sep_token_id]
-            at = [i for i, t in enumerate(row) if t == mask_id]
-            if not at:
-                raise ValueError(
-                    "`fill_mask()` needs at least one `[MASK]` token in each "
-                    "text (after truncation to "
-                    f"{self.preprocessor.sequence_length} tokens)."
-                )
-            rows.append(row)
-            positions.append(at)
-        # All texts in one batch, padded as the preprocessor pads.
-        padding_mask = np.zeros((len(rows), length), "int32")
-        for i, row in enumerate(rows):
-            padding_mask[i, : len(row)] = 1
-        if self.preprocessor.padding == "longest":
-            padding_mask = padding_mask[
-                :,
-                : bucketed_length(
-                    padding_mask, self.preprocessor.pad_to_multiple_of, length
-                ),
-            ]
-        token_ids = np.full(
-            padding_mask.shape, tokenizer.pad_token_id, dtype="int32"
-        )
-        num_masks = max(len(at) for at in positions)
-        mask_positions = np.zeros((len(rows), num_masks), "int32")
-        for i, (row, at) in enumerate(zip(rows, positions)):
-            token_ids[i, : len(row)] = row
-            mask_positions[i, : len(at)] = at
+        packer = packer_like(self.preprocessor, self.text_packer_cls)
         x = {
-            "token_ids": token_ids,
-            "segment_ids": np.zeros_like(token_ids),
-            "padding_mask": padding_mask,
-            "mask_positions": mask_positions,
+            k: keras.ops.convert_to_numpy(v)
+            for k, v in packer(texts).items()
         }
+        is_mask = (x["token_ids"] == tokenizer.mask_token_id) & (
+            x["padding_mask"].astype(bool)
+        )
+        positions = [np.flatnonzero(row) for row in is_mask]
+        if not all(len(at) for at in positions):
+            raise ValueError(
+                "`fill_mask()` needs at least one `[MASK]` token in each "
+                "text (after truncation to "
+                f"{self.preprocessor.sequence_length} tokens)."
+            )
+        num_masks = max(len(at) for at in positions)
+        x["mask_positions"] = np.zeros((len(texts), num_masks), "int32")
+        for i, at in enumerate(positions):
+            x["mask_positions"][i, : len(at)] = at
         logits = np.asarray(self.predict(x, verbose=0), "float64")
         shifted = np.exp(logits - logits.max(-1, keepdims=True))
         probabilities = shifted / shifted.sum(-1, keepdims=True)

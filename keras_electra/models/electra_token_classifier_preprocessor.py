@@ -10,11 +10,9 @@ import tensorflow as tf
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
 from keras_electra.models.tf_graph import call_in_graph
-from keras_electra.models.sequence_length import (
-    DynamicPaddingMixin,
-    bucketed_length,
-    cut_to_length,
-)
+from keras_electra.models.sequence_length import DynamicPaddingMixin
+from keras_electra.utils.padding import bucketed_length
+from keras_electra.utils.padding import cut_to_length
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import TextInputMixin
 

@@ -6,9 +6,7 @@
   longest sequence, rounded up to a multiple (`padding="longest"`, the
   default), or to `sequence_length` (`padding="max_length"`, for TPUs and
   other static shapes). `sequence_length` stays the maximum (truncation).
-- `bucketed_length` and `cut_to_length`: the same rule as functions, for
-  the serving graph (`keras_electra.export`), so that Keras and the
-  SavedModel pad alike.
+  The rule itself is `keras_electra.utils.padding`.
 
 Padding never changes a real position's output: attention ignores padded
 keys, and position embeddings are absolute. A batch padded to 16 tokens
@@ -17,13 +15,11 @@ gives the numbers the same batch gives at 512, and costs a 16-token pass.
 
 import warnings
 
-import numpy as np
-import tensorflow as tf
+from keras_electra.utils.padding import DEFAULT_PAD_TO_MULTIPLE_OF
+from keras_electra.utils.padding import PADDING_MODES
+from keras_electra.utils.padding import bucketed_length
+from keras_electra.utils.padding import cut_to_length
 
-PADDING_MODES = ("longest", "max_length")
-# Buckets of 16 tokens: at most 32 shapes up to 512 (so XLA compiles the
-# model at most 32 times), and at most 15 padded positions per sequence.
-DEFAULT_PAD_TO_MULTIPLE_OF = 16
 # The packed inputs that run along the sequence.
 SEQUENCE_FEATURES = ("token_ids", "segment_ids", "padding_mask")
 
@@ -44,39 +40,6 @@ def clamp_sequence_length(preprocessor, backbone):
             stacklevel=3,
         )
         preprocessor.sequence_length = maximum
-
-
-def _round_up(longest, multiple, maximum):
-    return min(max(-(-longest // multiple) * multiple, 1), maximum)
-
-
-def bucketed_length(padding_mask, multiple, maximum):
-    """The padded length for a batch: its longest sequence (the most
-    non-padding positions of `padding_mask`, `[..., seq]`), rounded up to
-    `multiple`, at least 1 and at most `maximum`.
-
-    A Python int for concrete values; a scalar tensor inside a TensorFlow
-    graph (`tf.data`, a SavedModel's signature).
-    """
-    if tf.is_tensor(padding_mask) and not tf.executing_eagerly():
-        counts = tf.reduce_sum(tf.cast(padding_mask, tf.int32), axis=-1)
-        longest = tf.reduce_max(tf.concat([tf.reshape(counts, [-1]), [0]], 0))
-        rounded = (longest + multiple - 1) // multiple * multiple
-        return tf.clip_by_value(rounded, 1, maximum)
-    mask = np.asarray(_to_numpy(padding_mask))
-    longest = int(mask.astype(bool).sum(-1).max()) if mask.size else 0
-    return _round_up(longest, multiple, maximum)
-
-
-def _to_numpy(x):
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch
-        return x.detach().cpu().numpy()
-    return x
-
-
-def cut_to_length(values, length):
-    """`values[..., :length]` for any backend's tensors and NumPy."""
-    return values[..., :length]
 
 
 class DynamicPaddingMixin:
