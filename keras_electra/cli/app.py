@@ -734,7 +734,10 @@ def main(argv=None):
         # stays instant.
         from keras_electra.conversion import command
 
-        return command.main(argv[1:], prog=f"{PROG} convert")
+        return command.main(
+            argv[1:], prog=f"{PROG} convert",
+            quiet_libraries=started_by_script,
+        )
     parser = build_parser()
     args = parser.parse_args(argv)
     _check(parser, args)
