@@ -98,12 +98,18 @@ def test_task_export_writes_each_format_from_this_backend(fmt, tmp_path):
     keras.config.backend() != "tensorflow",
     reason="the file is Keras' TensorFlow export of the same preset from "
     "every backend (the test above runs that path on JAX and PyTorch); "
-    "24 exports take about 4 minutes, once is enough for CI",
+    "20 exports take about 3 minutes, once is enough for CI",
 )
 def test_every_task_in_every_format(tmp_path):
-    """Every exportable task in every format, written as `task.export`
-    writes them (from JAX and PyTorch: all in one TensorFlow subprocess)."""
-    tasks = {kind: randomize(build(kind), seed=i) for i, kind in enumerate(TASKS)}
+    """Every other exportable task in every format, written as
+    `task.export` writes them (from JAX and PyTorch: all in one TensorFlow
+    subprocess)."""
+    # The classifier: in the test above.
+    tasks = {
+        kind: randomize(build(kind), seed=i)
+        for i, kind in enumerate(TASKS)
+        if kind != "ElectraClassifier"
+    }
     jobs, targets = [], []
     for kind, task in tasks.items():
         for fmt, name in FILES.items():
