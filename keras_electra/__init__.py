@@ -53,6 +53,9 @@ _CLASSES = {
     "InvalidInputError": "keras_electra.utils.input_validation",
     # A function: what `task.export(path)` calls.
     "export_saved_model": "keras_electra.export.saved_model",
+    # A function: a task, or a pre-trained pair, as transformers
+    # checkpoints (`keras-electra convert --to transformers`).
+    "export_transformers": "keras_electra.conversion.transformers_loader",
 }
 # Public subpackages. `export`: `export_saved_model`, `export_many`,
 # `export_onnx` (`task.export(path)` is the usual entry point). `presets`:

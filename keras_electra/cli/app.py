@@ -22,6 +22,7 @@ from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.shared import default_output_dir  # noqa: F401
 from keras_electra.utils import hugepages
+from keras_electra.utils import quiet
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
 # loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
@@ -129,7 +130,18 @@ def _common(parser):
     group.add_argument(
         "--quiet", action="store_true", help="no progress bars"
     )
+    _verbose(group)
     return group
+
+
+def _verbose(parser):
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the libraries' own notices and warnings as they "
+        "print them (TensorFlow's C++ log, absl, Python warnings with their "
+        "source lines)",
+    )
 
 
 def _outputs(parser):
@@ -635,6 +647,7 @@ def build_parser():
         help="Keras backend (sets KERAS_BACKEND before Keras starts); "
         "default: $KERAS_BACKEND, else tensorflow",
     )
+    _verbose(i)
     return parser
 
 
@@ -721,7 +734,10 @@ def main(argv=None):
         # stays instant.
         from keras_electra.conversion import command
 
-        return command.main(argv[1:], prog=f"{PROG} convert")
+        return command.main(
+            argv[1:], prog=f"{PROG} convert",
+            quiet_libraries=started_by_script,
+        )
     parser = build_parser()
     args = parser.parse_args(argv)
     _check(parser, args)
@@ -736,6 +752,10 @@ def main(argv=None):
         # Nothing has imported Keras yet (parsing does not): it starts on
         # this backend.
         os.environ["KERAS_BACKEND"] = args.backend
+    if started_by_script and not args.verbose:
+        # The command's own process only: a Python caller of `main` keeps
+        # its warnings and logging as they are.
+        quiet.quiet_libraries()
     from keras_electra.cli import commands
 
     try:

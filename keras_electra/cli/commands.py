@@ -25,6 +25,7 @@ from keras_electra.pretraining.pair_preset import (
 from keras_electra.pretraining.pair_preset import GENERATOR as PAIR_GENERATOR
 from keras_electra.pretraining.pair_preset import member_preset as pair_member
 from keras_electra.utils import hugepages
+from keras_electra.utils import quiet
 
 # Label names travel in the classifier's own config (`label_names`); runs
 # made before that kept them in this side file, which is still read.
@@ -491,12 +492,13 @@ def pretrain(args, run, fallback_texts=None):
 def build_classifier(model, num_classes, seed, random_init, length,
                      label_names=None):
     keras.utils.set_random_seed(seed)
-    classifier = keras_electra.ElectraClassifier.from_preset(
-        pair_member(model, PAIR_DISCRIMINATOR),
-        num_classes=num_classes,
-        label_names=label_names,
-        load_weights=not random_init,
-    )
+    with quiet.optimizer_not_loaded_is_expected():
+        classifier = keras_electra.ElectraClassifier.from_preset(
+            pair_member(model, PAIR_DISCRIMINATOR),
+            num_classes=num_classes,
+            label_names=label_names,
+            load_weights=not random_init,
+        )
     preprocessor = classifier.preprocessor
     if length is None:
         length = min(preprocessor.sequence_length, DEFAULT_MAX_FINETUNE_LENGTH)
@@ -581,6 +583,7 @@ def finetune(args, run, model, task, name, random_init=False):
             task.train, train_ids, args.finetune_batch_size, seed=args.seed
         ),
         epochs=args.finetune_epochs,
+        shuffle=False,  # `labelled_dataset` shuffles every epoch
         validation_data=validation,
         callbacks=run.callbacks(name),
         verbose=verbose(args),
@@ -679,7 +682,8 @@ def cmd_finetune(args):
 
 def load_classifier(model):
     preset = pair_member(model, PAIR_DISCRIMINATOR)
-    classifier = keras_electra.ElectraClassifier.from_preset(preset)
+    with quiet.optimizer_not_loaded_is_expected():
+        classifier = keras_electra.ElectraClassifier.from_preset(preset)
     names = classifier.label_names or read_label_names(preset)
     if names is None:
         names = [str(i) for i in range(classifier.num_classes)]
@@ -755,7 +759,8 @@ def load_task(model):
             f"{model!r} holds a {class_name}, which cannot be exported; "
             f"exportable: {', '.join(TASK_CLASSES)}"
         )
-    return getattr(keras_electra, class_name).from_preset(model)
+    with quiet.optimizer_not_loaded_is_expected():
+        return getattr(keras_electra, class_name).from_preset(model)
 
 
 def cmd_export(args):

@@ -48,6 +48,7 @@ from keras_electra.cli.commands import say
 from keras_electra.cli.commands import verbose
 from keras_electra.cli.commands import write_corpus
 from keras_electra.pretraining.pair_preset import DISCRIMINATOR
+from keras_electra.utils import quiet
 from keras_electra.pretraining.pair_preset import member_preset
 
 # Held-out batches for the replaced-token-detection metrics.
@@ -218,6 +219,7 @@ class FineTuningRuns:
                 seed=seed,
             ),
             epochs=self.args.finetune_epochs,
+            shuffle=False,  # `labelled_dataset` shuffles every epoch
             callbacks=list(callbacks),
             verbose=verbose(self.args),
         )
@@ -326,9 +328,10 @@ def compare_finetuning(args, run, model, draws):
     # then loads the task's own head weights instead of a new head.)
     import keras_electra
 
-    exported = keras_electra.ElectraClassifier.from_preset(
-        run.path("classifier")
-    )
+    with quiet.optimizer_not_loaded_is_expected():
+        exported = keras_electra.ElectraClassifier.from_preset(
+            run.path("classifier")
+        )
     exported.preprocessor.sequence_length = (
         runs.classifier.preprocessor.sequence_length
     )

@@ -18,6 +18,15 @@ Write to --output DIR, or install a built-in preset into keras_electra's
 cache with --preset-name NAME, after which `from_preset(NAME)` works
 offline.
 
+With --to transformers it goes the other way: SOURCE is a keras_electra
+preset (a task directory such as RUN/classifier, a pre-trained pair such as
+RUN/pretrained or the bundled electra_tiny_gutenberg_en, a built-in name or
+an hf:// handle), written to --output as transformers checkpoints: the
+task's class (ElectraForSequenceClassification, ... with id2label), or for
+a pair OUTPUT/discriminator (ElectraForPreTraining) and OUTPUT/generator
+(ElectraForMaskedLM), each with vocab.txt and tokenizer_config.json
+(`keras_electra.export_transformers`).
+
 Examples:
 
   # Google's ELECTRA-Base, unzipped in ./electra_base, as the cached preset:
@@ -26,14 +35,21 @@ Examples:
 
   # Both networks, for continued pre-training:
   keras-electra convert --model pair --output electra_base_pair electra_base
+
+  # The bundled pre-trained pair out to transformers:
+  keras-electra convert --to transformers --output hf_pair electra_tiny_gutenberg_en
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
 
+from keras_electra.utils import quiet
+
 FORMATS = ("auto", "tf1", "transformers", "keras_hub")
+TARGETS = ("keras", "transformers")
 TF1_ONLY = ("model", "vocab", "num_heads", "generator_num_heads", "sequence_length")
 
 
@@ -57,6 +73,14 @@ def build_parser():
         "electra_base_discriminator_en) in keras_electra's cache",
     )
     parser.add_argument("--format", choices=FORMATS, default="auto")
+    parser.add_argument(
+        "--to",
+        choices=TARGETS,
+        default="keras",
+        help="keras (default): a checkpoint into a Keras preset; "
+        "transformers: a keras_electra preset or pair out to transformers "
+        "checkpoints (with --output)",
+    )
     parser.add_argument(
         "--model",
         choices=("discriminator", "generator", "pair"),
@@ -92,6 +116,11 @@ def build_parser():
     )
     parser.add_argument(
         "--force", action="store_true", help="replace an existing output"
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the libraries' own notices and warnings",
     )
     return parser
 
@@ -168,7 +197,55 @@ def _describe(result):
     )
 
 
+def _free_target(target, force):
+    """Check that `target` may be written: absent, empty, or `force`
+    (then removed)."""
+    if os.path.exists(target) and os.listdir(target):
+        if not force:
+            raise FileExistsError(
+                f"`{target}` already exists; pass --force to replace it."
+            )
+        shutil.rmtree(target)
+
+
+def run_to_transformers(args):
+    """`--to transformers`: `keras_electra.export_transformers`."""
+    from keras_electra.conversion.transformers_loader import (
+        export_transformers,
+    )
+
+    if args.preset_name:
+        raise ValueError(
+            "--to transformers writes to --output DIR (--preset-name "
+            "installs a Keras preset)."
+        )
+    given = [f"--{k.replace('_', '-')}" for k in TF1_ONLY if getattr(args, k)]
+    if given or args.format != "auto":
+        raise ValueError(
+            f"{', '.join(given) or '--format'} only apply when converting "
+            "into Keras; --to transformers reads a keras_electra preset."
+        )
+    target = os.path.abspath(args.output)
+    _free_target(target, args.force)
+    export_transformers(args.source, target)
+    written = []
+    for root, _, files in sorted(os.walk(target)):
+        if "config.json" not in files:
+            continue
+        with open(os.path.join(root, "config.json"), encoding="utf-8") as f:
+            architecture = json.load(f)["architectures"][0]
+        where = os.path.relpath(root, target)
+        written.append(
+            architecture if where == "." else f"{architecture} ({where}/)"
+        )
+    print(f"Wrote {args.source} -> {target} (transformers): "
+          f"{', '.join(written)}")
+    return target
+
+
 def run(args):
+    if args.to == "transformers":
+        return run_to_transformers(args)
     from keras_electra import presets
     from keras_electra.presets.resolver import convert_into_cache
     from keras_electra.presets.resolver import unknown_preset_error
@@ -195,12 +272,7 @@ def run(args):
 
     else:
         target = os.path.abspath(args.output)
-    if os.path.exists(target) and os.listdir(target):
-        if not args.force:
-            raise FileExistsError(
-                f"`{target}` already exists; pass --force to replace it."
-            )
-        shutil.rmtree(target)
+    _free_target(target, args.force)
     converter = make_converter(fmt, args)
     converted = {}
 
@@ -213,14 +285,17 @@ def run(args):
     return target
 
 
-def main(argv=None, prog=None):
+def main(argv=None, prog=None, quiet_libraries=False):
     """Parse `argv`, convert, return the exit code (1 on a conversion
     error, printed as `[PROG: ]error: ...`). `prog` renames the command
-    (`keras-electra convert`)."""
+    (`keras-electra convert`); `quiet_libraries` (the command's own
+    process) keeps the libraries' notices off stderr unless --verbose."""
     parser = build_parser()
     if prog:
         parser.prog = prog
     args = parser.parse_args(argv)
+    if quiet_libraries and not args.verbose:
+        quiet.quiet_libraries()
     try:
         run(args)
     except (ValueError, OSError, ImportError) as e:

@@ -10,6 +10,8 @@ wrongly shaped tensor is an error that names it), and saves a Keras preset.
 
 import json
 import os
+import tempfile
+import warnings
 
 import numpy as np
 
@@ -496,18 +498,22 @@ def transformers_config(model):
     return config
 
 
-def save_transformers_checkpoint(model, directory):
+def save_transformers_checkpoint(model, directory, tokenizer=None):
     """Write `model` as a transformers checkpoint directory.
 
     `config.json` (see `transformers_config`), `model.safetensors` and, when
-    the model has a preprocessor, `vocab.txt` and `tokenizer_config.json`.
+    the model has a preprocessor (or `tokenizer` is given, for a backbone),
+    `vocab.txt` and `tokenizer_config.json`.
     `transformers.AutoModel...from_pretrained(directory)` then loads it;
     `id2label` carries a classifier's `label_names`.
     """
     from safetensors.numpy import save_file
 
-    os.makedirs(directory, exist_ok=True)
+    # Everything that can fail (a model transformers has no class for)
+    # before anything is written.
     tensors = export_transformers_weights(model)
+    config = transformers_config(model)
+    os.makedirs(directory, exist_ok=True)
     if "generator_predictions.dense.weight" in tensors:
         tensors[TIED_GENERATOR_KEY] = tensors[WORD_EMBEDDINGS_KEY].copy()
     save_file(
@@ -516,9 +522,9 @@ def save_transformers_checkpoint(model, directory):
         metadata={"format": "pt"},
     )
     with open(os.path.join(directory, CONFIG_FILE), "w", encoding="utf-8") as f:
-        json.dump(transformers_config(model), f, indent=2)
+        json.dump(config, f, indent=2)
     preprocessor = getattr(model, "preprocessor", None)
-    tokenizer = getattr(preprocessor, "tokenizer", None)
+    tokenizer = getattr(preprocessor, "tokenizer", None) or tokenizer
     if tokenizer is not None:
         with open(os.path.join(directory, VOCAB_FILE), "w", encoding="utf-8") as f:
             f.write("\n".join(tokenizer.get_vocabulary()) + "\n")
@@ -534,3 +540,136 @@ def save_transformers_checkpoint(model, directory):
                 indent=2,
             )
     return directory
+
+
+# === A task, a preset or a pre-trained pair, out to transformers ===
+
+
+def _task_classes():
+    """Class name -> class, for every task transformers has a class for."""
+    return {
+        task_cls.__name__: task_cls
+        for task_cls, _, _ in map(
+            _task_for_architecture,
+            [
+                "ElectraForPreTraining",
+                "ElectraForMaskedLM",
+                "ElectraForCausalLM",
+                *_finetuning_tasks(),
+            ],
+        )
+    }
+
+
+def _load_preset_for_export(preset):
+    """(model, tokenizer) of a local Keras preset: its task (named in
+    `task.json`), else its backbone with the preset's tokenizer."""
+    from keras_electra.models.electra_backbone import ElectraBackbone
+    from keras_electra.models.electra_tokenizer import ElectraTokenizer
+
+    task_file = os.path.join(preset, "task.json")
+    if not os.path.isfile(task_file):
+        return (
+            ElectraBackbone.from_preset(preset),
+            ElectraTokenizer.from_preset(preset),
+        )
+    with open(task_file, encoding="utf-8") as f:
+        class_name = json.load(f).get("class_name")
+    classes = _task_classes()
+    if class_name not in classes:
+        raise ValueError(
+            f"The preset `{preset}` holds a {class_name}, which has no "
+            f"transformers class; exportable: {', '.join(sorted(classes))}."
+        )
+    with warnings.catch_warnings():
+        # A task saved after training holds its optimizer's state, which
+        # an exported checkpoint does not carry.
+        warnings.filterwarnings(
+            "ignore", message="Skipping variable loading for optimizer"
+        )
+        return classes[class_name].from_preset(preset), None
+
+
+def _export_pair(pair, directory):
+    from keras_electra.pretraining import pair_preset
+
+    discriminator, generator = pair_preset.pair_presets(pair)
+    written = {}
+    for member, preset in (
+        (pair_preset.DISCRIMINATOR, discriminator),
+        (pair_preset.GENERATOR, generator),
+    ):
+        model, _ = _load_preset_for_export(preset)
+        written[member] = save_transformers_checkpoint(
+            model, os.path.join(directory, pair_preset.MEMBER_DIRS[member])
+        )
+    # Also a pair preset of keras_electra: `ElectraPretrainer.from_preset`
+    # reads the two checkpoints back.
+    pair_preset.write_pair_description(directory, tied_embeddings=True)
+    return written
+
+
+def _is_pair(preset):
+    from keras_electra.pretraining import pair_preset
+
+    directory = pair_preset.pair_directory(preset)
+    return isinstance(directory, (str, os.PathLike)) and all(
+        os.path.isdir(os.path.join(directory, name))
+        for name in pair_preset.MEMBER_DIRS.values()
+    )
+
+
+def export_transformers(task_or_pair, directory):
+    """Write a model as transformers checkpoint(s) in `directory`.
+
+    Args:
+        task_or_pair: what to write:
+            - a task (`ElectraClassifier`, `ElectraTokenClassifier`,
+              `ElectraQuestionAnswerer`, `ElectraMultipleChoice`,
+              `ElectraDiscriminator`, `ElectraMaskedLM`,
+              `ElectraCausalLM`) or an `ElectraBackbone`: one checkpoint of
+              the matching class (`ElectraForSequenceClassification`, ...,
+              `ElectraModel`), with `id2label` from the task's
+              `label_names` and the tokenizer's `vocab.txt` and
+              `tokenizer_config.json`;
+            - a pre-trained pair: an `ElectraPretrainer`, a pair preset
+              directory (`ElectraPretrainer.save_to_preset`, `keras-electra
+              pretrain`) or the bundled pair's name
+              (`"electra_tiny_gutenberg_en"`): two checkpoints, as Google's
+              release has them, `directory/discriminator`
+              (`ElectraForPreTraining`) and `directory/generator`
+              (`ElectraForMaskedLM`);
+            - any other preset (a directory, a built-in name, an `hf://`
+              handle): its task, as above.
+        directory: where to write (created).
+
+    Returns:
+        `directory`.
+
+    `transformers.AutoModel...from_pretrained` loads what is written, and
+    so does keras_electra's own `from_preset` (for a pair,
+    `ElectraPretrainer.from_preset(directory)`).
+    """
+    from keras_electra.presets.resolver import resolve_preset
+    from keras_electra.pretraining.electra_pretrainer import ElectraPretrainer
+
+    directory = os.fspath(directory)
+    if isinstance(task_or_pair, ElectraPretrainer):
+        with tempfile.TemporaryDirectory() as tmp:
+            task_or_pair.save_to_preset(tmp)
+            _export_pair(tmp, directory)
+        return directory
+    if isinstance(task_or_pair, (str, os.PathLike)):
+        preset = os.fspath(task_or_pair)
+        if _is_pair(preset):
+            _export_pair(preset, directory)
+            return directory
+        local = resolve_preset(preset)
+        if not os.path.isdir(local):
+            raise ValueError(
+                f"Cannot export `{preset}`: it resolves to `{local}`, not a "
+                "local preset directory. Download it first."
+            )
+        model, tokenizer = _load_preset_for_export(local)
+        return save_transformers_checkpoint(model, directory, tokenizer)
+    return save_transformers_checkpoint(task_or_pair, directory)

@@ -93,7 +93,12 @@ def write_onnx(task, path, options):
     function = tf.function(
         lambda inputs: task(inputs, training=False), autograph=False
     )
-    spec = {n: tf.TensorSpec([None, None], tf.int32, name=n) for n in names}
+    # Every dimension dynamic: `[batch, seq]`, or `[batch, choices, seq]`
+    # for the multiple-choice task.
+    spec = {
+        n: tf.TensorSpec([None] * len(task.input[n].shape), tf.int32, name=n)
+        for n in names
+    }
     model_proto, _ = tf2onnx.convert.from_function(
         function,
         input_signature=[spec],

@@ -69,6 +69,8 @@ _SUBPROCESS_CODE = (
 WRITERS = {
     "saved_model": "keras_electra.export.saved_model:write_saved_model",
     "onnx": "keras_electra.export.onnx:write_onnx",
+    # Keras' own `export(format=...)`: `keras_electra.export.keras_formats`.
+    "keras_format": "keras_electra.export.keras_formats:write_keras_format",
 }
 
 

@@ -9,9 +9,10 @@ overrides `keras.Model.export` once for all of them:
   a TensorFlow SavedModel that takes raw strings and returns labels and
   probabilities, loadable with TensorFlow alone, written the same way from
   TensorFlow, JAX and PyTorch.
-- any other `format` (`"tf_saved_model"`, `"onnx"`, `"openvino"`,
-  `"litert"`, `"torch"`, ...): `keras.Model.export`, unchanged (Keras'
-  token-id graph, with Keras' per-backend support).
+- Keras' formats `"tf_saved_model"`, `"onnx"`, `"litert"`, `"openvino"`:
+  `keras.Model.export` (Keras' token-id graph), written by Keras'
+  TensorFlow backend from every backend (`keras_electra.export.
+  keras_formats`); any other `format`: `keras.Model.export`, unchanged.
 """
 
 SERVING_FORMAT = "serving"
@@ -80,6 +81,19 @@ class ServingExportMixin:
         ```
         """
         if format != SERVING_FORMAT:
+            # Imported here, as below.
+            from keras_electra.export import keras_formats
+
+            if format in keras_formats.KERAS_FORMATS:
+                # Written by Keras' TensorFlow backend from every backend.
+                return keras_formats.export_keras_format(
+                    self,
+                    filepath,
+                    format=format,
+                    verbose=verbose,
+                    input_signature=input_signature,
+                    **kwargs,
+                )
             return super().export(
                 filepath,
                 format=format,

@@ -77,6 +77,7 @@ def train(
         steps_per_epoch=steps_per_epoch,
         epochs=num_train_steps // steps_per_epoch,
         initial_epoch=step // steps_per_epoch,
+        shuffle=False,  # `data.dataset()` is shuffled (its buffer)
         callbacks=callbacks,
         verbose=verbose,
     )
