@@ -10,6 +10,9 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_causal_lm_preprocessor import (
     ElectraCausalLMPreprocessor,
 )
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -66,7 +69,11 @@ class ElectraCausalLMHead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraCausalLM(
-    PresetResolvingMixin, InputValidatingMixin, OptimizerBuildMixin, CausalLM
+    QuantizationMixin,
+    PresetResolvingMixin,
+    InputValidatingMixin,
+    OptimizerBuildMixin,
+    CausalLM,
 ):
     """ELECTRA run left to right: transformers' `ElectraForCausalLM`.
 

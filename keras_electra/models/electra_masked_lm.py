@@ -9,6 +9,9 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -20,6 +23,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraMaskedLM(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,

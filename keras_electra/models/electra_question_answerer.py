@@ -9,6 +9,9 @@ from keras_electra.models.electra_question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.qa_decoding import decode_answers
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
@@ -25,6 +28,7 @@ def _is_raw(x):
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraQuestionAnswerer(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InputValidatingMixin,
     OptimizerBuildMixin,
