@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -774,7 +775,13 @@ def cmd_export(args):
     if getattr(task, "label_names", None) is None:
         names = read_label_names(model)
     if args.quantize:
-        task.quantize(args.quantize)
+        with warnings.catch_warnings():
+            # Keras names every layer without weights to quantize
+            # (dropout, layer norm, ...): noise here.
+            warnings.filterwarnings(
+                "ignore", message=".*does not have a `quantize` method"
+            )
+            task.quantize(args.quantize)
     options = {"overwrite": args.overwrite}
     if names is not None:
         options["label_names"] = names
