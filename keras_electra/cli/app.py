@@ -550,6 +550,13 @@ def build_parser():
         help="same architecture, random weights (the no-pre-training "
         "baseline)",
     )
+    f.add_argument(
+        "--lora-rank",
+        type=positive_int,
+        help="train low-rank adapters of this rank (LoRA: "
+        "`backbone.enable_lora`) and the classification head, the rest "
+        "frozen; the preset carries the base weights and the adapters",
+    )
     _sequence_length(f, None)
     _labelled_data(f, with_validation=True)
     _finetuning(f, QUICKSTART, prefixed=False, preset_defaults=True)
@@ -594,6 +601,12 @@ def build_parser():
     )
     x.add_argument(
         "--overwrite", action="store_true", help="replace --output"
+    )
+    x.add_argument(
+        "--quantize",
+        choices=("int8",),
+        help="quantize the task's weights first (`task.quantize`): int8 "
+        "kernels, about a quarter of the float32 size",
     )
 
     c = add(

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -554,6 +555,11 @@ def finetune(args, run, model, task, name, random_init=False):
         getattr(args, "sequence_length", None),
         label_names=task.label_names,
     )
+    lora_rank = getattr(args, "lora_rank", None)
+    if lora_rank:
+        # Only the adapters and the head train; the preset keeps the base
+        # weights and the adapters apart (see `save_to_preset`).
+        classifier.backbone.enable_lora(lora_rank)
     train_ids = task.ids(task.train)
     steps = args.finetune_epochs * math.ceil(
         len(task.train) / args.finetune_batch_size
@@ -568,6 +574,8 @@ def finetune(args, run, model, task, name, random_init=False):
         metrics=["accuracy"],
     )
     kind = "random weights" if random_init else "pre-trained weights"
+    if lora_rank:
+        kind += f", LoRA rank {lora_rank}"
     say(
         f"\n== Fine-tuning {name} ({kind}): {len(task.train)} examples, "
         f"{args.finetune_epochs} epochs, {steps} steps, learning rate "
@@ -771,6 +779,14 @@ def cmd_export(args):
     names = None
     if getattr(task, "label_names", None) is None:
         names = read_label_names(model)
+    if args.quantize:
+        with warnings.catch_warnings():
+            # Keras names every layer without weights to quantize
+            # (dropout, layer norm, ...): noise here.
+            warnings.filterwarnings(
+                "ignore", message=".*does not have a `quantize` method"
+            )
+            task.quantize(args.quantize)
     options = {"overwrite": args.overwrite}
     if names is not None:
         options["label_names"] = names

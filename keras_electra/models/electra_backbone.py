@@ -188,6 +188,16 @@ class ElectraBackbone(PresetResolvingMixin, InputKeysMixin, Backbone):
             x = transformer_layer(x, padding_mask=padding_mask)
         return x
 
+    def enable_lora(self, rank, target_layer_names=None):
+        """keras-hub's LoRA (adapters on the attention's query and value
+        projections, everything else frozen), with the adapted layers'
+        biases frozen too: only the adapters (and a task's head) train,
+        as in the LoRA paper and PEFT's default."""
+        super().enable_lora(rank, target_layer_names=target_layer_names)
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "lora_enabled", False) and layer.bias is not None:
+                layer.bias.trainable = False
+
     def get_config(self):
         config = super().get_config()
         config.update(

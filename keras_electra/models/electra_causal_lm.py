@@ -10,6 +10,9 @@ from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_causal_lm_preprocessor import (
     ElectraCausalLMPreprocessor,
 )
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.presets.resolver import PresetResolvingMixin
@@ -68,6 +71,7 @@ class ElectraCausalLMHead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraCausalLM(
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

@@ -8,6 +8,9 @@ from keras_electra.layers.electra_discriminator_head import (
 from keras_electra.losses.replaced_token_loss import ReplacedTokenLoss
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
@@ -20,6 +23,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraDiscriminator(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

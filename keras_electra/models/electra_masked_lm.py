@@ -8,6 +8,9 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
@@ -24,6 +27,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraMaskedLM(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

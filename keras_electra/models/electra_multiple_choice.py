@@ -10,6 +10,9 @@ from keras_electra.models.electra_multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
@@ -22,6 +25,7 @@ from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraMultipleChoice(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

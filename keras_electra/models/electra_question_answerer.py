@@ -9,6 +9,9 @@ from keras_electra.models.electra_question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.qa_decoding import decode_answers
 from keras_electra.models.sequence_length import clamp_sequence_length
@@ -26,6 +29,7 @@ def _is_raw(x):
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraQuestionAnswerer(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

@@ -7,6 +7,9 @@ import tensorflow as tf
 from keras_electra.metrics.seqeval import entity_scores
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.models.electra_task_quantization import (
+    QuantizationMixin,
+)
 from keras_electra.models.electra_token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
@@ -32,6 +35,7 @@ def _to_ragged(values, dtype):
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraTokenClassifier(
     ServingExportMixin,
+    QuantizationMixin,
     PresetResolvingMixin,
     InMemoryPredictMixin,
     InputValidatingMixin,

@@ -30,6 +30,8 @@ import os
 import shutil
 import tempfile
 
+from keras_electra.presets.adapters import restore_adapter
+from keras_electra.presets.adapters import save_with_adapter
 from keras_electra.presets.cache import CACHE_ENV  # noqa: F401 (re-export)
 from keras_electra.presets.cache import bundled_path
 from keras_electra.presets.cache import cache_dir  # noqa: F401 (re-export)
@@ -422,7 +424,8 @@ def resolve_preset(preset, member="discriminator"):
 
 
 class PresetResolvingMixin:
-    """Makes `from_preset` accept every preset form keras_electra knows.
+    """Makes `from_preset` accept every preset form keras_electra knows,
+    and keeps LoRA adapters apart in `save_to_preset` (`adapters`).
 
     Placed before the keras-hub base class (`Backbone`, `Task`,
     `Preprocessor`, `Tokenizer`); it resolves the preset, then hands over.
@@ -434,9 +437,15 @@ class PresetResolvingMixin:
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
+        preset = resolve_preset(preset, member=cls.preset_pair_member)
         # Checks the preset's files and explains load errors.
-        return load_checked(
-            super().from_preset,
-            resolve_preset(preset, member=cls.preset_pair_member),
-            **kwargs,
+        loaded = load_checked(super().from_preset, preset, **kwargs)
+        return restore_adapter(
+            loaded, preset, load_weights=kwargs.get("load_weights", True)
+        )
+
+    def save_to_preset(self, preset_dir, **kwargs):
+        # With LoRA on, the base weights and the adapters are kept apart.
+        return save_with_adapter(
+            super().save_to_preset, self, preset_dir, **kwargs
         )
