@@ -12,15 +12,12 @@ import subprocess
 import sys
 
 from keras_electra.cli import readers
-# Shared with `commands` (and kept importable from here).
 from keras_electra.cli.shared import BACKENDS
-from keras_electra.cli.shared import BUNDLED  # noqa: F401
 from keras_electra.cli.shared import DEFAULT_DISCRIMINATOR
 from keras_electra.cli.shared import DEFAULT_GENERATOR
 from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
-from keras_electra.cli.shared import default_output_dir  # noqa: F401
 from keras_electra.utils import hugepages
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole

@@ -17,12 +17,10 @@ from keras_electra.cli.plots import plot_pretraining_curves
 from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.shared import default_output_dir
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import GENERATOR
 # A pair directory written by `pretrain` (its format: `pair_preset`) and
-# `pair_member(model, PAIR_DISCRIMINATOR)`: one of its presets, or `model`.
-from keras_electra.pretraining.pair_preset import (
-    DISCRIMINATOR as PAIR_DISCRIMINATOR,
-)
-from keras_electra.pretraining.pair_preset import GENERATOR as PAIR_GENERATOR
+# `pair_member(model, DISCRIMINATOR)`: one of its presets, or `model`.
 from keras_electra.pretraining.pair_preset import member_preset as pair_member
 from keras_electra.utils import hugepages
 
@@ -492,7 +490,7 @@ def build_classifier(model, num_classes, seed, random_init, length,
                      label_names=None):
     keras.utils.set_random_seed(seed)
     classifier = keras_electra.ElectraClassifier.from_preset(
-        pair_member(model, PAIR_DISCRIMINATOR),
+        pair_member(model, DISCRIMINATOR),
         num_classes=num_classes,
         label_names=label_names,
         load_weights=not random_init,
@@ -678,7 +676,7 @@ def cmd_finetune(args):
 
 
 def load_classifier(model):
-    preset = pair_member(model, PAIR_DISCRIMINATOR)
+    preset = pair_member(model, DISCRIMINATOR)
     classifier = keras_electra.ElectraClassifier.from_preset(preset)
     names = classifier.label_names or read_label_names(preset)
     if names is None:
@@ -743,8 +741,6 @@ TASK_CLASSES = (
 
 def load_task(model):
     """Any exportable task from a preset, by its `task.json` class."""
-    from keras_electra.presets.validation import load_checked  # noqa: F401
-
     path = os.path.join(model, "task.json") if os.path.isdir(model) else ""
     class_name = "ElectraDiscriminator"
     if path and os.path.isfile(path):
@@ -759,7 +755,7 @@ def load_task(model):
 
 
 def cmd_export(args):
-    model = pair_member(args.model, PAIR_DISCRIMINATOR)
+    model = pair_member(args.model, DISCRIMINATOR)
     task = load_task(model)
     # The task's own `label_names` are exported with it; an old run's side
     # file names a classifier saved without them.
@@ -777,7 +773,7 @@ def cmd_export(args):
 def cmd_fill_mask(args):
     texts = read_texts(args)
     generator = keras_electra.ElectraMaskedLM.from_preset(
-        pair_member(args.model, PAIR_GENERATOR)
+        pair_member(args.model, GENERATOR)
     )
     for text, masks in zip(texts, generator.fill_mask(texts, top_k=args.top_k)):
         say(text)
@@ -789,7 +785,7 @@ def cmd_fill_mask(args):
 def cmd_detect(args):
     texts = read_texts(args)
     discriminator = keras_electra.ElectraDiscriminator.from_preset(
-        pair_member(args.model, PAIR_DISCRIMINATOR)
+        pair_member(args.model, DISCRIMINATOR)
     )
     for text, tokens in zip(texts, discriminator.detect_replaced(texts)):
         marked = [

@@ -47,7 +47,7 @@ from keras_electra.cli.commands import task_data
 from keras_electra.cli.commands import say
 from keras_electra.cli.commands import verbose
 from keras_electra.cli.commands import write_corpus
-from keras_electra.pretraining.pair_preset import DISCRIMINATOR
+from keras_electra.presets import DISCRIMINATOR
 from keras_electra.pretraining.pair_preset import member_preset
 
 # Held-out batches for the replaced-token-detection metrics.

@@ -33,6 +33,9 @@ import os
 import shutil
 import sys
 
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import PAIR_MEMBERS
+
 FORMATS = ("auto", "tf1", "transformers", "keras_hub")
 TF1_ONLY = ("model", "vocab", "num_heads", "generator_num_heads", "sequence_length")
 
@@ -59,7 +62,7 @@ def build_parser():
     parser.add_argument("--format", choices=FORMATS, default="auto")
     parser.add_argument(
         "--model",
-        choices=("discriminator", "generator", "pair"),
+        choices=(*PAIR_MEMBERS, "pair"),
         help="(tf1) which network to convert; `pair` writes "
         "OUTPUT/discriminator, OUTPUT/generator and "
         "OUTPUT/pretraining_pair.json. Default: discriminator, or the "
@@ -131,7 +134,7 @@ def make_converter(fmt, args):
             return convert_google_tf1_checkpoint(
                 source,
                 output_dir,
-                model=args.model or "discriminator",
+                model=args.model or DISCRIMINATOR,
                 vocabulary=args.vocab,
                 num_heads=args.num_heads,
                 generator_num_heads=args.generator_num_heads,

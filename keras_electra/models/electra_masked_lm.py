@@ -9,6 +9,7 @@ from keras_electra.models.electra_masked_lm_preprocessor import (
     ElectraMaskedLMPreprocessor,
 )
 from keras_electra.models.electra_task_export import ServingExportMixin
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -49,7 +50,7 @@ class ElectraMaskedLM(
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMaskedLMPreprocessor
     # A bundled generator + discriminator preset gives its generator.
-    preset_pair_member = "generator"
+    preset_pair_member = GENERATOR
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

@@ -3,6 +3,7 @@ from keras_hub.models import MaskedLMPreprocessor
 
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 
 
@@ -42,7 +43,7 @@ class ElectraMaskedLMPreprocessor(PresetResolvingMixin, MaskedLMPreprocessor):
     """
 
     # A bundled generator + discriminator preset gives its generator's.
-    preset_pair_member = "generator"
+    preset_pair_member = GENERATOR
 
 
     backbone_cls = ElectraBackbone

@@ -23,14 +23,11 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.optimizers.optimization import ElectraAdamW
 from keras_electra.optimizers.optimization import ElectraLearningRateSchedule
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.pretraining import pair_preset
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
-# The pair format's folder names (`pair_preset`), kept importable from here.
-from keras_electra.pretraining.pair_preset import PAIR_DISCRIMINATOR_DIR
-from keras_electra.pretraining.pair_preset import PAIR_FILE  # noqa: F401
-from keras_electra.pretraining.pair_preset import PAIR_FORMAT  # noqa: F401
-from keras_electra.pretraining.pair_preset import PAIR_GENERATOR_DIR
 from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
 )
@@ -510,10 +507,10 @@ class ElectraPretrainer(
         `ElectraPretrainer.from_preset(preset_dir)` loads the pair back.
         """
         self.save_discriminator_preset(
-            os.path.join(preset_dir, PAIR_DISCRIMINATOR_DIR), max_shard_size
+            os.path.join(preset_dir, DISCRIMINATOR), max_shard_size
         )
         self.save_generator_preset(
-            os.path.join(preset_dir, PAIR_GENERATOR_DIR), max_shard_size
+            os.path.join(preset_dir, GENERATOR), max_shard_size
         )
         pair_preset.write_pair_description(
             preset_dir,

@@ -1,12 +1,10 @@
 import keras
 from keras import ops
 
+from keras_electra.losses.replaced_token_loss import discriminator_loss
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
 from keras_electra.pretraining.masking import mask_tokens
 from keras_electra.pretraining.masking import max_predictions_for
-from keras_electra.pretraining.replaced_token_detection import (
-    discriminator_loss,
-)
 from keras_electra.pretraining.replaced_token_detection import generator_loss
 from keras_electra.pretraining.replaced_token_detection import gumbel_noise
 from keras_electra.pretraining.replaced_token_detection import (

@@ -11,7 +11,7 @@ from keras_electra import ElectraTokenizer
 from keras_electra.conversion.transformers_loader import (
     export_transformers_weights,
 )
-from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.optimizers.optimization import create_optimizer
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
