@@ -34,8 +34,6 @@ import ast
 import os
 import sys
 
-import pytest
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = "keras_electra"
 ROOT = os.path.join(REPO, PACKAGE)
@@ -258,3 +256,20 @@ def test_no_compatibility_re_exports():
             if "noqa: F401" in text and not all(n in MODULES for n in names):
                 wrong.append(f"{_where(module, node.lineno)}: {text}")
     assert wrong == [], "re-exports:\n" + "\n".join(wrong)
+
+
+def test_tools_and_benchmarks_import_the_package_like_a_user():
+    """No monkeypatching of the package and no `sys.path` edits: scripts
+    outside it use its public modules, as a user would."""
+    wrong = []
+    for folder in ("tools", "benchmarks"):
+        for directory, _, files in os.walk(os.path.join(REPO, folder)):
+            for file in sorted(f for f in files if f.endswith(".py")):
+                path = os.path.join(directory, file)
+                with open(path, encoding="utf-8") as f:
+                    for number, line in enumerate(f, 1):
+                        if "mock.patch" in line or "sys.path.insert" in line:
+                            wrong.append(
+                                f"{os.path.relpath(path, REPO)}:{number}"
+                            )
+    assert wrong == [], "patches or path edits:\n" + "\n".join(wrong)

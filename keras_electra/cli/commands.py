@@ -291,10 +291,13 @@ def build_pretrainer(args):
                 args.preset,
                 seed=args.seed,
                 tie_all_weights=True if args.tie_all_weights else None,
+                objective=args.objective,
             )
         except ValueError as e:
             if args.tie_all_weights and "tie_all_weights" in str(e):
                 raise UsageError(f"--tie-all-weights: {e}") from None
+            if "objective='mlm'" in str(e):
+                raise UsageError(f"--objective mlm: {e}") from None
             raise
         length = min(
             args.sequence_length, pretrainer.backbone.max_sequence_length
@@ -308,24 +311,60 @@ def build_pretrainer(args):
     tokenizer = keras_electra.ElectraTokenizer(
         vocabulary=read_vocabulary(args.vocab)
     )
-    keras.utils.set_random_seed(args.seed)
+    return new_pretrainer(tokenizer, args.seed, args), args.sequence_length
+
+
+def new_pretrainer(tokenizer, seed, recipe):
+    """An `ElectraPretrainer` from random weights, seeded with `seed`.
+
+    The one builder of `pretrain`, `tools/pretrain_bundled_model.py` and
+    the benchmarks. `recipe` (these arguments, or a recipe as a namespace)
+    gives `num_layers`, `num_heads`, `hidden_dim`, `embedding_dim`,
+    `sequence_length`, `generator_hidden_fraction` and `tie_all_weights`;
+    where it has them, `intermediate_dim` (default 4 x `hidden_dim`),
+    `objective` ("rtd"), `mask_probability` (0.15) and the bundled model's
+    two departures from Google's recipe, `freeze_embeddings` (the shared
+    embeddings keep their random values) and `prior_bias` (the
+    discriminator's output bias starts at the log-odds of the mask rate;
+    replaced token detection only).
+    """
+    from keras_electra.pretraining import ElectraPretrainer
+    from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
+
+    mask_probability = getattr(
+        recipe, "mask_probability", DEFAULT_MASK_PROBABILITY
+    )
+    objective = getattr(recipe, "objective", "rtd")
+    keras.utils.set_random_seed(seed)
     backbone = keras_electra.ElectraBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=args.num_layers,
-        num_heads=args.num_heads,
-        hidden_dim=args.hidden_dim,
-        embedding_dim=args.embedding_dim,
-        intermediate_dim=args.intermediate_dim or 4 * args.hidden_dim,
-        max_sequence_length=args.sequence_length,
+        num_layers=recipe.num_layers,
+        num_heads=recipe.num_heads,
+        hidden_dim=recipe.hidden_dim,
+        embedding_dim=recipe.embedding_dim,
+        intermediate_dim=getattr(recipe, "intermediate_dim", None)
+        or 4 * recipe.hidden_dim,
+        max_sequence_length=recipe.sequence_length,
     )
     pretrainer = ElectraPretrainer(
         backbone,
         tokenizer=tokenizer,
-        generator_hidden_fraction=args.generator_hidden_fraction,
-        tie_all_weights=args.tie_all_weights,
-        seed=args.seed,
+        generator_hidden_fraction=recipe.generator_hidden_fraction,
+        tie_all_weights=recipe.tie_all_weights,
+        mask_probability=mask_probability,
+        seed=seed,
+        objective=objective,
     )
-    return pretrainer, args.sequence_length
+    if getattr(recipe, "freeze_embeddings", False):
+        pretrainer.backbone.embeddings.trainable = False
+    if getattr(recipe, "prior_bias", False) and objective == "rtd":
+        # Google starts the output bias at 0 (a replaced rate of 0.5).
+        bias = pretrainer.discriminator.get_layer(
+            "discriminator_head"
+        ).dense_prediction.bias
+        p = mask_probability
+        bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
+    return pretrainer
 
 
 def write_corpus(documents, directory, stem):
@@ -418,9 +457,10 @@ def pretrain(args, run, fallback_texts=None):
     warmup = (
         args.warmup_steps if args.warmup_steps is not None else steps // 10
     )
+    objective = {"rtd": "replaced token detection", "mlm": "masked-LM"}
     say(
-        f"\n== Pre-training (replaced token detection): {steps} steps x "
-        f"{args.pretrain_batch_size} sequences of {length} tokens"
+        f"\n== Pre-training ({objective[pretrainer.objective]}): {steps} "
+        f"steps x {args.pretrain_batch_size} sequences of {length} tokens"
     )
     generator = (
         "the generator is the same network plus a masked-LM head (all "

@@ -66,22 +66,15 @@ def mean_sd(values):
 
 def held_out_batches(run, tokenizer, length):
     """Fixed batches of the bundled novels' held-out chapters."""
-    from keras_electra.pretraining import PretrainingData
+    from keras_electra.pretraining import evaluation
 
     files = write_corpus(
         bundled.held_out_documents(), run.path("data", "held_out"), "chapter"
     )
-    data = PretrainingData(
-        files,
-        tokenizer,
-        sequence_length=length,
-        batch_size=HELD_OUT_BATCH_SIZE,
-        seed=0,
+    return evaluation.held_out_batches(
+        files, tokenizer, length, count=HELD_OUT_BATCHES,
+        batch_size=HELD_OUT_BATCH_SIZE, seed=0,
     )
-    return [
-        {k: keras.ops.convert_to_numpy(v) for k, v in batch.items()}
-        for batch, _ in zip(data.dataset(), range(HELD_OUT_BATCHES))
-    ]
 
 
 def rtd_metrics(pretrainer, batches, seed):

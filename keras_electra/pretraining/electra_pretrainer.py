@@ -32,6 +32,9 @@ from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
 )
 from keras_electra.pretraining.replaced_token_detection_layer import (
+    check_objective,
+)
+from keras_electra.pretraining.replaced_token_detection_layer import (
     tie_generator_head,
 )
 from keras_electra.pretraining.torch_parameters import (
@@ -120,6 +123,14 @@ class ElectraPretrainer(
     embeddings, because a smaller generator works better for the same
     compute.
 
+    `objective="mlm"` trains by masked-LM alone instead (BERT's objective,
+    the baseline of the paper's comparisons): the same masking and the
+    same generator loss (`ReplacedTokenDetection.generator_step`), with no
+    sampling and no discriminator loss. The masked-LM head then sits on the
+    discriminator's own network (all weights tied), so that the network
+    trained is the one saved by `save_discriminator_preset` for
+    fine-tuning; `fit()` shows the generator's metrics only.
+
     Masking and sampling draw from a seed generator owned by the model, so
     every step (and every `tf.distribute` replica) gets fresh noise, the run
     is reproducible from `seed`, and the state is checkpointed with the
@@ -154,6 +165,10 @@ class ElectraPretrainer(
             `generator` must then be built on the discriminator's backbone,
             e.g. `ElectraMaskedLM(discriminator_backbone)`, which is tied
             even without this flag.
+        objective: `"rtd"` (replaced token detection, the default) or
+            `"mlm"` (masked-LM alone on the discriminator's network; a
+            given `generator` must then be built on the discriminator's
+            backbone).
 
     Example:
     ```python
@@ -185,8 +200,13 @@ class ElectraPretrainer(
         temperature=1.0,
         seed=None,
         tie_all_weights=False,
+        objective="rtd",
         **kwargs,
     ):
+        check_objective(objective)
+        if objective == "mlm" and generator is None:
+            # Masked-LM trains the network that fine-tuning uses.
+            tie_all_weights = True
         if isinstance(discriminator, ElectraBackbone):
             discriminator = ElectraDiscriminator(discriminator)
         if not isinstance(discriminator, ElectraDiscriminator):
@@ -209,6 +229,14 @@ class ElectraPretrainer(
                 "`generator` must be an `ElectraMaskedLM`, an "
                 f"`ElectraBackbone` or None. Received: "
                 f"{type(generator).__name__}"
+            )
+        if objective == "mlm" and generator.backbone is not discriminator.backbone:
+            raise ValueError(
+                "`objective='mlm'` trains the discriminator's network by "
+                "masked-LM, but the given `generator` has a backbone of its "
+                "own. Pass `generator=None`, "
+                "`ElectraMaskedLM(discriminator_backbone)`, or a pair saved "
+                "with all weights tied."
             )
         if tie_all_weights and generator.backbone is not discriminator.backbone:
             raise ValueError(
@@ -266,6 +294,7 @@ class ElectraPretrainer(
             discriminator_weight=discriminator_weight,
             temperature=temperature,
             seed=seed,
+            objective=objective,
             dtype=discriminator.backbone.dtype_policy,
             name="replaced_token_detection",
         )
@@ -283,16 +312,19 @@ class ElectraPretrainer(
         # `__init__` so that every backend tracks them.
         self.generator_loss_tracker = keras.metrics.Mean("generator_loss")
         self.generator_accuracy = keras.metrics.Mean("generator_accuracy")
-        self.discriminator_loss_tracker = keras.metrics.Mean(
-            "discriminator_loss"
-        )
-        self.discriminator_accuracy = keras.metrics.Mean(
-            "discriminator_accuracy"
-        )
-        self.discriminator_precision = keras.metrics.Mean(
-            "discriminator_precision"
-        )
-        self.discriminator_recall = keras.metrics.Mean("discriminator_recall")
+        if objective == "rtd":  # masked-LM alone has no discriminator
+            self.discriminator_loss_tracker = keras.metrics.Mean(
+                "discriminator_loss"
+            )
+            self.discriminator_accuracy = keras.metrics.Mean(
+                "discriminator_accuracy"
+            )
+            self.discriminator_precision = keras.metrics.Mean(
+                "discriminator_precision"
+            )
+            self.discriminator_recall = keras.metrics.Mean(
+                "discriminator_recall"
+            )
 
         # === Config ===
         self.generator_hidden_fraction = generator_hidden_fraction
@@ -302,6 +334,7 @@ class ElectraPretrainer(
         self.discriminator_weight = discriminator_weight
         self.temperature = temperature
         self.seed = seed
+        self.objective = objective
 
     @property
     def tokenizer(self):
@@ -415,15 +448,17 @@ class ElectraPretrainer(
             return ops.reshape(ops.cast(t, "float32"), (-1,))
 
         self.generator_loss_tracker.update_state(y_pred["generator_loss"])
-        self.discriminator_loss_tracker.update_state(
-            y_pred["discriminator_loss"]
-        )
         generator_correct = ops.equal(
             ops.cast(y_pred["generator_predictions"], "int32"),
             ops.cast(y_pred["mask_ids"], "int32"),
         )
         self.generator_accuracy.update_state(
             flat(generator_correct), sample_weight=flat(y_pred["mask_weights"])
+        )
+        if self.objective == "mlm":
+            return self.get_metrics_result()
+        self.discriminator_loss_tracker.update_state(
+            y_pred["discriminator_loss"]
         )
         replaced = flat(y_pred["replaced"])
         predicted = flat(y_pred["discriminator_logits"] > 0)
@@ -583,6 +618,7 @@ class ElectraPretrainer(
             "discriminator_weight": self.discriminator_weight,
             "temperature": self.temperature,
             "seed": self.seed,
+            "objective": self.objective,
             "name": self.name,
         }
 

@@ -17,7 +17,6 @@ import keras
 import numpy as np
 import pytest
 
-from keras_electra.conversion import google_tf1_loader
 from keras_electra.conversion.google_tf1_loader import load_google_tf1_model
 from keras_electra.pretraining import pair_preset
 from tests.conftest import TINY_VOCAB
