@@ -527,7 +527,8 @@ is {m['pretrained']['context_auc']:.3f} (0.5 = no use of the context): its
 replaced-token detection is weak. What pre-training buys shows downstream.
 {downstream_table(curve) if curve else ""}
 The comparison with masked-LM pre-training at equal compute is in the
-repository's `benchmarks/README.md` (learning curve). It is a small model
+repository's `benchmarks/RESULTS.md` ("Pre-training objectives"; the whole
+curve in `benchmarks/README.md`). It is a small model
 pre-trained on less than a million words, to try every class and the quick
 start with offline; it is not a general-purpose language model.
 
@@ -546,8 +547,8 @@ python tools/pretrain_bundled_model.py --output-dir runs/bundled_model --package
 
 The second command copies the finished preset into the package.
 
-The full log, recipe and report are in the repository's
-`presets/electra_tiny_gutenberg_en/`.
+The full log, recipe, report and learning curve are in the repository's
+`benchmarks/runs/rtd_bundled_model/`.
 
 ## Licence
 Apache-2.0 (the weights); the training text is in the public domain.
