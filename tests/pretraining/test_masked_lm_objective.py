@@ -9,10 +9,11 @@ import pytest
 import keras_electra
 from tests.conftest import TINY_VOCAB
 from tests.pretraining.helpers import packed_batch
-from tests.pretraining.helpers import tiny_discriminator_backbone
+from tests.pretraining.helpers import DISCRIMINATOR
 from tests.pretraining.helpers import tiny_pretrainer
-from tests.pretraining.helpers import tiny_tokenizer
 from tests.pretraining.test_replaced_token_detection import _hf_pair
+from tests.tiny_models import tiny_backbone
+from tests.tiny_models import tiny_tokenizer
 
 
 def _np(outputs):
@@ -119,8 +120,8 @@ def test_objective_is_saved_in_the_config():
 def test_bad_objective_and_untied_generator_are_named():
     with pytest.raises(ValueError, match="`objective` must be one of"):
         tiny_pretrainer(seed=0, objective="clm")
-    backbone = tiny_discriminator_backbone()
-    separate = tiny_discriminator_backbone(hidden_dim=8)
+    backbone = tiny_backbone(**DISCRIMINATOR)
+    separate = tiny_backbone(**{**DISCRIMINATOR, "hidden_dim": 8})
     with pytest.raises(ValueError, match="objective='mlm'"):
         keras_electra.ElectraPretrainer(
             backbone, separate, tokenizer=tiny_tokenizer(), objective="mlm"
