@@ -11,8 +11,8 @@ draws are the same in both curves (`--draws N` uses training draws
 the same network in both) are left out.
 
     python benchmarks/compare_curves.py \
-        benchmarks/learning_curve_runs/stop24/rtd_A/curve.jsonl \
-        benchmarks/learning_curve_runs/stop24/mlm/curve.jsonl \
+        benchmarks/runs/rtd_bundled_model/curve.jsonl \
+        benchmarks/runs/masked_lm/curve.jsonl \
         --names RTD masked-LM
 """
 

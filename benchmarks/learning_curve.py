@@ -19,26 +19,23 @@ import argparse
 import glob
 import json
 import os
-import sys
 import tempfile
 import types
 
 import keras
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-
-import keras_electra  # noqa: E402
-from keras_electra import data as bundled  # noqa: E402
-from keras_electra.cli.shared import QUICKSTART  # noqa: E402
-from keras_electra.cli.commands import task_data  # noqa: E402
-from keras_electra.cli.quickstart import FineTuningRuns  # noqa: E402
-from keras_electra.cli.quickstart import mean_sd  # noqa: E402
-from keras_electra.pretraining import restore_checkpoint  # noqa: E402
-from keras_electra.pretraining.checkpointing import checkpoint_step  # noqa: E402
-from pretrain_bundled_model import build_pretrainer  # noqa: E402
-from pretrain_bundled_model import held_out_batches  # noqa: E402
-from pretrain_bundled_model import metrics_of  # noqa: E402
+import keras_electra
+from keras_electra import data as bundled
+from keras_electra.cli.commands import new_pretrainer
+from keras_electra.cli.commands import task_data
+from keras_electra.cli.quickstart import FineTuningRuns
+from keras_electra.cli.quickstart import mean_sd
+from keras_electra.cli.shared import QUICKSTART
+from keras_electra.pretraining import restore_checkpoint
+from keras_electra.pretraining.checkpointing import checkpoint_step
+from keras_electra.pretraining.evaluation import CARD_NOISE_SEED
+from keras_electra.pretraining.evaluation import held_out_batches
+from keras_electra.pretraining.evaluation import held_out_rtd_metrics
 
 
 def matmul_flops_per_token(hidden, layers, intermediate, length):
@@ -93,7 +90,8 @@ def main():
     tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     recipe["vocabulary_size"] = tokenizer.vocabulary_size()
     batches = held_out_batches(
-        tokenizer, os.path.join(args.run, "corpus", "held_out"), recipe_args, 8
+        os.path.join(args.run, "corpus", "held_out"), tokenizer,
+        recipe["sequence_length"],
     )
     finetune = types.SimpleNamespace(
         seed=0,
@@ -128,7 +126,7 @@ def main():
     if args.steps is not None:
         points = [(s, p) for s, p in points if s in args.steps]
     for steps, path in points:
-        pretrainer = build_pretrainer(recipe_args, tokenizer, recipe["seed"])
+        pretrainer = new_pretrainer(tokenizer, recipe["seed"], recipe_args)
         pretrainer.compile(
             learning_rate=recipe["learning_rate"],
             num_train_steps=recipe["steps"],
@@ -136,7 +134,7 @@ def main():
         )
         if path is not None:
             restore_checkpoint(pretrainer, path)  # weights only
-        rtd = metrics_of(pretrainer, batches)
+        rtd = held_out_rtd_metrics(pretrainer, batches, CARD_NOISE_SEED)
         with tempfile.TemporaryDirectory() as tmp:
             pretrainer.save_discriminator_preset(tmp)
             runs = FineTuningRuns(finetune, tmp, draws[0][1])

@@ -24,14 +24,11 @@ import collections
 import glob
 import json
 import os
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import speed  # noqa: E402  (the driver: model sizes)
-import speed_worker  # noqa: E402  (the worker: model and step setup)
+# Its siblings, beside it on `sys.path` as for any script run by path.
+import speed  # the driver: model sizes
+import speed_worker  # the worker: model and step setup
 
 
 def parse_args(argv=None):

@@ -35,7 +35,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 
@@ -48,39 +47,30 @@ from keras_electra import data as bundled
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.commands import accuracy_of
 from keras_electra.cli.commands import build_classifier
+from keras_electra.cli.commands import new_pretrainer
 from keras_electra.cli.commands import predict_classes
 from keras_electra.cli.commands import write_corpus
 from keras_electra.finetuning import create_optimizer
-from keras_electra.pretraining import ElectraPretrainer
 from keras_electra.pretraining import PretrainingData
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-from pretrain_bundled_model import apply_recipe_levers  # noqa: E402
 
 
 def build_pretrainer(args, tokenizer):
-    keras.utils.set_random_seed(args.seed)
-    backbone = keras_electra.ElectraBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=QUICKSTART["num_layers"],
-        num_heads=QUICKSTART["num_heads"],
-        hidden_dim=QUICKSTART["hidden_dim"],
-        embedding_dim=QUICKSTART["embedding_dim"],
-        intermediate_dim=4 * QUICKSTART["hidden_dim"],
-        max_sequence_length=QUICKSTART["sequence_length"],
-    )
-    pretrainer = ElectraPretrainer(
-        backbone,
+    """The quick start's architecture with this run's levers, from the
+    command line's builder."""
+    recipe = argparse.Namespace(
+        **{
+            key: QUICKSTART[key]
+            for key in (
+                "num_layers", "num_heads", "hidden_dim", "embedding_dim",
+                "sequence_length", "generator_hidden_fraction",
+            )
+        },
         tie_all_weights=args.tie_all,
-        tokenizer=tokenizer,
-        generator_hidden_fraction=QUICKSTART["generator_hidden_fraction"],
         mask_probability=args.mask_probability,
-        seed=args.seed,
+        freeze_embeddings=args.freeze_embeddings,
+        prior_bias=args.prior_bias,
     )
-    return apply_recipe_levers(
-        pretrainer, args.freeze_embeddings, args.prior_bias,
-        args.mask_probability,
-    )
+    return new_pretrainer(tokenizer, args.seed, recipe)
 
 
 def corpus_vocabulary(vocabulary, documents, min_count):

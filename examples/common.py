@@ -5,11 +5,14 @@ The examples read only what is in the repository: the data sets under
 bundled data (`keras_electra.data`: four public-domain novels, from which
 `author_task()` builds a labelled task, and BERT's uncased vocabulary).
 
-By default the examples train a tiny randomly initialised ELECTRA (there
-are no pre-trained weights offline) so that they finish in a couple of
-minutes on a laptop CPU; `--preset` fine-tunes a real checkpoint instead
-(a built-in name such as `electra_small_discriminator_en`, an `hf://`
-handle or a local transformers/Keras directory) with Google's recipe.
+By default the examples fine-tune the pre-trained tiny ELECTRA that ships
+with the package (`electra_tiny_gutenberg_en`: 4 layers, hidden 128, its
+own 6,158-piece vocabulary, pre-trained on public-domain novels; no
+download), so that they finish in a few minutes on a laptop CPU.
+`--preset` fine-tunes another checkpoint instead (a built-in name such as
+`electra_small_discriminator_en`, an `hf://` handle or a local
+transformers/Keras directory) with Google's recipe; `--random-init` trains
+a tiny randomly initialised ELECTRA on BERT's vocabulary (no pre-training).
 """
 
 import os
@@ -18,7 +21,11 @@ import keras
 
 import keras_electra
 import keras_electra.data
+from keras_electra.cli.shared import QUICKSTART
 from keras_electra.finetuning import create_optimizer
+
+# The pre-trained model bundled with the package: the examples' default.
+BUNDLED = "electra_tiny_gutenberg_en"
 
 # The repository's example data sets (`.gz` files: read with
 # `keras_electra.data.open_text`, or `read_conll`/`read_documents`).
@@ -31,8 +38,15 @@ TEST_DATA = os.path.normpath(
 def add_common_arguments(parser, epochs, sequence_length, learning_rate):
     parser.add_argument(
         "--preset",
-        default=None,
-        help="Fine-tune this checkpoint instead of a tiny random model.",
+        default=BUNDLED,
+        help="The pre-trained checkpoint to fine-tune (default: the bundled "
+        f"pre-trained {BUNDLED}, offline).",
+    )
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="Train a tiny randomly initialised ELECTRA instead (no "
+        "pre-training).",
     )
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -41,8 +55,10 @@ def add_common_arguments(parser, epochs, sequence_length, learning_rate):
         "--learning-rate",
         type=float,
         default=None,
-        help=f"Peak learning rate (tiny model: {learning_rate}; presets: "
-        "Google's 1e-4, 5e-5 for large).",
+        help=f"Peak learning rate (the bundled model: "
+        f"{QUICKSTART['finetune_learning_rate']:g}, as the quick start; "
+        f"--random-init: {learning_rate}; Google's presets: 1e-4, 5e-5 for "
+        "large).",
     )
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -72,9 +88,10 @@ def tiny_backbone(vocabulary_size, sequence_length, hidden_dim=64):
 
 def build_task(task_cls, preprocessor_cls, args, tokenizer=None,
                preprocessor_kwargs=None, **task_kwargs):
-    """The task from `--preset`, or a tiny random one on `tokenizer`."""
+    """The task from `--preset`, or (`--random-init`) a tiny random one on
+    `tokenizer`."""
     preprocessor_kwargs = preprocessor_kwargs or {}
-    if args.preset:
+    if not args.random_init:
         preprocessor = preprocessor_cls.from_preset(
             args.preset, sequence_length=args.sequence_length,
             **preprocessor_kwargs,
@@ -93,15 +110,19 @@ def build_task(task_cls, preprocessor_cls, args, tokenizer=None,
 def compile_task(task, args, num_examples, tiny_learning_rate):
     """Google's fine-tuning optimizer (warm-up 10 %, linear decay).
 
-    For a real preset: Google's defaults (layer-wise decay 0.8/0.9, Adam
-    without bias correction). A tiny model from scratch has nothing to
-    protect in its lower layers and trains faster with the usual Adam bias
-    correction, so it uses neither.
+    For a pre-trained model: Google's defaults (layer-wise decay 0.8/0.9,
+    Adam without bias correction; for the bundled model the quick start's
+    peak learning rate). A tiny model from scratch has nothing to protect in
+    its lower layers and trains faster with the usual Adam bias correction,
+    so it uses neither.
     """
     steps = args.epochs * -(-num_examples // args.batch_size)
-    if args.preset:
+    if not args.random_init:
+        learning_rate = args.learning_rate
+        if learning_rate is None and args.preset == BUNDLED:
+            learning_rate = QUICKSTART["finetune_learning_rate"]
         optimizer = create_optimizer(
-            task, learning_rate=args.learning_rate, num_train_steps=steps
+            task, learning_rate=learning_rate, num_train_steps=steps
         )
     else:
         optimizer = create_optimizer(

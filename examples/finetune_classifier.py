@@ -8,10 +8,14 @@ Data (offline, in the repository):
   `--train-per-class` / `--test-per-class` set its size;
 - `polarity`: the 200 movie-review sentences (positive/negative) of
   tests/data/classification/polarity.tsv, split 160/40; a smoke test: far
-  too small for a model trained from scratch (it stays near chance), meant
-  for `--preset`.
+  too small for a model trained from scratch (it stays near chance with
+  `--random-init`).
 
-    python examples/finetune_classifier.py            # tiny model, authors
+By default the pre-trained model bundled with the package
+(`electra_tiny_gutenberg_en`) is fine-tuned; `--preset` names another,
+`--random-init` trains a tiny model from random weights.
+
+    python examples/finetune_classifier.py            # bundled model, authors
     python examples/finetune_classifier.py --data polarity
     python examples/finetune_classifier.py --epochs 1 --train-per-class 16 \\
         --test-per-class 8                                 # a quick smoke run

@@ -7,7 +7,9 @@ prompt is a passage (its first `--prompt-words` words) and the choices are
 the four authors with their novels ("Jane Austen, Pride and Prejudice",
 ...) in random order; the model scores each (prompt, choice) pair and must
 pick the passage's author. Train and test questions come from the task's
-own split (test passages from held-out chapters).
+own split (test passages from held-out chapters). By default it fine-tunes
+the pre-trained model bundled with the package (`electra_tiny_gutenberg_en`);
+`--preset` names another, `--random-init` trains a tiny model from scratch.
 
     python examples/finetune_multiple_choice.py
     python examples/finetune_multiple_choice.py --epochs 1 \\
@@ -89,11 +91,11 @@ def main():
     rng.shuffle(train)
     train = train[: args.max_train]
 
-    # A tiny model from scratch scores choices straight from [CLS]: with
-    # the summary projection (two small random matrices in a row) it sits
-    # on "all choices equal" for a long time. Presets keep transformers'
-    # summary (projection + GELU).
-    tiny_head = {} if args.preset else {
+    # A tiny model from scratch (`--random-init`) scores choices straight
+    # from [CLS]: with the summary projection (two small random matrices in
+    # a row) it sits on "all choices equal" for a long time. Pre-trained
+    # models keep transformers' summary (projection + GELU).
+    tiny_head = {} if not args.random_init else {
         "summary_use_proj": False, "summary_activation": None
     }
     model = common.build_task(

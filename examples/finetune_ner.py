@@ -4,13 +4,15 @@ Data: tests/data/ner/wnut16_train.conll.gz (the WNUT-16 training tweets,
 BIO tags, 10 entity types). The last 300 tweets are held out for
 evaluation (entity-level precision/recall/F1, conlleval/seqeval rules).
 
-The tiny default model uses a cased vocabulary of the training words (plus
-characters), since capitalisation matters for NER; entity words weigh 5x in
-the loss (`--entity-weight`), which gets a model trained from scratch past
-the "everything is O" stage quickly. With `--preset`, the checkpoint's own
-tokenizer and Google's recipe are used.
+By default it fine-tunes the pre-trained model bundled with the package
+(`electra_tiny_gutenberg_en`, its own uncased tokenizer); `--preset` names
+another checkpoint (its own tokenizer and Google's recipe). With
+`--random-init` a tiny model trained from scratch uses a cased vocabulary of
+the training words (plus characters), since capitalisation matters for NER.
+Entity words weigh 5x in the loss (`--entity-weight`), which gets a model
+past the "everything is O" stage quickly.
 
-    python examples/finetune_ner.py
+    python examples/finetune_ner.py                 # the bundled model
     python examples/finetune_ner.py --epochs 1 --max-train 300 \\
         --test-size 100                                 # a quick smoke run
     python examples/finetune_ner.py --preset electra_small_discriminator_en --epochs 3
@@ -57,7 +59,7 @@ def main():
     label_ids = {t: i for i, t in enumerate(labels)}
 
     tokenizer = None
-    if not args.preset:
+    if args.random_init:
         tokenizer = keras_electra.ElectraTokenizer(
             vocabulary=vocabulary_from_words(
                 w for words, _ in train for w in words

@@ -7,7 +7,9 @@ paragraphs in tests/data/corpus/wikipedia.txt.gz: a sentence of the
 paragraph with one word replaced by "what" is the question, the word (at
 its character offset) is the answer. Train and evaluation questions come
 from different articles. Scores use the official SQuAD v1.1 formulas; the
-model is then run on squad_sample.json as a demo.
+model is then run on squad_sample.json as a demo. By default it fine-tunes
+the pre-trained model bundled with the package (`electra_tiny_gutenberg_en`);
+`--preset` names another, `--random-init` trains a tiny model from scratch.
 
 With `--squad-train FILE [--squad-dev FILE]` it trains on real SQuAD JSON
 (v1.1, or v2.0 with `--version-2`) instead.

@@ -1,15 +1,16 @@
-"""Fine-tune a tiny ELECTRA classifier, export it, and serve it.
+"""Fine-tune the bundled pre-trained ELECTRA, export it, and serve it.
 
 Runs on any Keras backend and needs no network:
 
     KERAS_BACKEND=torch python examples/serve_saved_model.py
 
-1. Fine-tunes a tiny, randomly initialised ELECTRA sentiment classifier on
-   the 200 movie-review sentences of `tests/data/classification/
-   polarity.tsv` with the BERT uncased vocabulary bundled with the package
-   (`keras_electra.data.vocabulary()`; a real model would
-   start from `ElectraClassifier.from_preset(
-   "electra_small_discriminator_en", num_classes=2)`).
+1. Fine-tunes a sentiment classifier on the 200 movie-review sentences of
+   `tests/data/classification/polarity.tsv`, starting from the pre-trained
+   tiny ELECTRA bundled with the package (`ElectraClassifier.from_preset(
+   "electra_tiny_gutenberg_en", num_classes=2)`, no download; `--preset`
+   names another checkpoint, e.g. `electra_small_discriminator_en`).
+   `--random-init` trains a tiny randomly initialised model instead, with
+   the BERT uncased vocabulary bundled with the package (or `--vocab`).
 2. Exports it with `classifier.export(path)` as a TensorFlow SavedModel whose
    `serving_default` signature takes raw strings (from JAX or PyTorch the
    exporter rebuilds the model under TensorFlow in a subprocess).
@@ -17,8 +18,8 @@ Runs on any Keras backend and needs no network:
    serves predictions from it, checking them against `predict`.
 4. Prints the TensorFlow Serving REST request for the same sentences.
 
-Options: `--data`, `--vocab` (a vocabulary file instead of the bundled one),
-`--output` (default: a temporary directory), `--epochs` (`--epochs 1` for a
+Options: `--data`, `--preset`, `--random-init`, `--vocab` (with
+`--random-init`: a vocabulary file instead of the bundled one), `--output` (default: a temporary directory), `--epochs` (`--epochs 1` for a
 quick smoke run).
 """
 
@@ -49,8 +50,20 @@ def read_polarity(path):
     return texts, np.array(labels, "int32")
 
 
-def build_classifier(vocabulary, sequence_length=48):
-    """`vocabulary`: a list of tokens or the path of a vocabulary file."""
+def build_classifier(preset, sequence_length=48):
+    """The classifier fine-tuned from `preset` (Adam, 5e-4)."""
+    preprocessor = keras_electra.ElectraTextClassifierPreprocessor.from_preset(
+        preset, sequence_length=sequence_length
+    )
+    classifier = keras_electra.ElectraClassifier.from_preset(
+        preset, num_classes=len(LABELS), preprocessor=preprocessor
+    )
+    return compiled(classifier, learning_rate=5e-4)
+
+
+def build_random_classifier(vocabulary, sequence_length=48):
+    """A tiny randomly initialised classifier (Adam, 1e-3); `vocabulary`: a
+    list of tokens or the path of a vocabulary file."""
     tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     backbone = keras_electra.ElectraBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
@@ -69,8 +82,12 @@ def build_classifier(vocabulary, sequence_length=48):
         backbone, num_classes=len(LABELS), preprocessor=preprocessor,
         dropout=0.0,
     )
+    return compiled(classifier, learning_rate=1e-3)
+
+
+def compiled(classifier, learning_rate):
     classifier.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -95,9 +112,20 @@ def main():
         default=os.path.join(TEST_DATA, "classification", "polarity.tsv"),
     )
     parser.add_argument(
+        "--preset",
+        default="electra_tiny_gutenberg_en",
+        help="The pre-trained model to fine-tune (default: the bundled one).",
+    )
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="A tiny randomly initialised model instead (no pre-training).",
+    )
+    parser.add_argument(
         "--vocab",
         default=None,
-        help="A WordPiece vocabulary file (default: the bundled uncased one).",
+        help="With --random-init: a WordPiece vocabulary file (default: the "
+        "bundled uncased one).",
     )
     parser.add_argument("--output", default=None)
     parser.add_argument("--epochs", type=int, default=10)
@@ -108,9 +136,12 @@ def main():
     # The file is sorted by label; mix it (list inputs are not reshuffled).
     order = np.random.default_rng(0).permutation(len(texts))
     texts, labels = [texts[i] for i in order], labels[order]
-    classifier = build_classifier(
-        args.vocab or keras_electra.data.vocabulary()
-    )
+    if args.random_init:
+        classifier = build_random_classifier(
+            args.vocab or keras_electra.data.vocabulary()
+        )
+    else:
+        classifier = build_classifier(args.preset)
     print(f"Fine-tuning on {len(texts)} sentences ({keras.backend.backend()})")
     classifier.fit(texts, labels, batch_size=16, epochs=args.epochs, verbose=2)
 

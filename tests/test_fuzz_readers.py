@@ -95,7 +95,7 @@ def test_text_line_readers(content, gz, cut):
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from tests.pretraining.helpers import tiny_tokenizer
+    from tests.tiny_models import tiny_tokenizer
 
     return tiny_tokenizer()
 

@@ -19,9 +19,10 @@ own layer or above:
                            public classes (and imports `conversion`)
     7  cli                 the command line, at the top
 
-`utils` imports nothing else of keras_electra. Old import paths kept as
-thin alias modules (`ALIASES`) are exempt: each only points at its new
-home, and this test checks that it holds no code.
+`utils` imports nothing else of keras_electra. No exemption: there are no
+old import paths (alias modules that replace themselves in `sys.modules`)
+and no re-exports kept for compatibility; the graph has 0 circles and 0
+imports that do not point down.
 
 Imports are read with `ast` from every module under `keras_electra/`, at
 module level and inside functions alike (a lazy import is still an
@@ -30,11 +31,8 @@ circle either.
 """
 
 import ast
-import importlib
 import os
 import sys
-
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = "keras_electra"
@@ -51,28 +49,6 @@ LAYERS = [
     {"cli"},
 ]
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
-
-# Old module -> its new home. Each is an alias only (same module object,
-# or a re-export), kept so that old imports keep working.
-ALIASES = {
-    "keras_electra.utils.preset_resolution": "keras_electra.presets.resolver",
-    "keras_electra.finetuning.optimization": (
-        "keras_electra.optimizers.optimization"
-    ),
-    "keras_electra.finetuning.tf_graph": "keras_electra.models.tf_graph",
-    "keras_electra.finetuning.sequence_length": (
-        "keras_electra.models.sequence_length"
-    ),
-    "keras_electra.finetuning.seqeval": "keras_electra.metrics.seqeval",
-    "keras_electra.finetuning.squad": "keras_electra.metrics.squad",
-    "keras_electra.finetuning.qa_decoding": "keras_electra.models.qa_decoding",
-    "keras_electra.finetuning.wordpiece_offsets": (
-        "keras_electra.models.electra_tokenizer"
-    ),
-}
-
-# Module circles still being taken apart (a set of names per circle): none.
-KNOWN_MODULE_CYCLES = []
 
 
 def _modules():
@@ -206,8 +182,6 @@ def test_the_checker_sees_lazy_imports():
 def test_no_circle_between_subpackages():
     graph = {}
     for importer, imported, _ in IMPORTS:
-        if importer in ALIASES:
-            continue
         a, b = _room(importer), _room(imported)
         if a != b:
             graph.setdefault(a, set()).add(b)
@@ -218,9 +192,7 @@ def test_utils_imports_nothing_above_it():
     wrong = [
         f"{_where(importer, line)} imports {imported}"
         for importer, imported, line in IMPORTS
-        if _room(importer) == "utils"
-        and importer not in ALIASES
-        and _room(imported) != "utils"
+        if _room(importer) == "utils" and _room(imported) != "utils"
     ]
     assert wrong == [], "utils is the bottom layer:\n" + "\n".join(wrong)
 
@@ -229,7 +201,7 @@ def test_every_import_points_down():
     wrong = []
     for importer, imported, line in IMPORTS:
         a, b = _room(importer), _room(imported)
-        if a == b or importer in ALIASES:
+        if a == b:
             continue
         if LAYER_OF[b] >= LAYER_OF[a]:
             wrong.append(
@@ -243,33 +215,61 @@ def test_no_circle_between_modules():
     graph = {}
     for importer, imported, _ in IMPORTS:
         graph.setdefault(importer, set()).add(imported)
-    cycles = [c for c in _cycles(graph) if c not in KNOWN_MODULE_CYCLES]
-    assert cycles == []
+    assert _cycles(graph) == []
 
 
-@pytest.mark.parametrize("alias", sorted(ALIASES))
-def test_aliases_hold_no_code(alias):
-    """An alias module only imports its new home and binds names."""
-    with open(MODULES[alias], encoding="utf-8") as f:
-        tree = ast.parse(f.read())
-    for statement in tree.body:
-        assert isinstance(
-            statement, (ast.Expr, ast.Import, ast.ImportFrom, ast.Assign)
-        ), f"{alias}: {ast.dump(statement)[:80]}"
-        if isinstance(statement, ast.Expr):
-            assert isinstance(statement.value, ast.Constant)  # docstring
-    targets = {b for a, b, _ in IMPORTS if a == alias}
-    assert ALIASES[alias] in targets
+def test_no_module_is_an_alias_of_another():
+    """No old import path: a module that replaces itself in `sys.modules`
+    (or only re-binds another module's names) is a shim."""
+    wrong = []
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "modules"
+                and isinstance(node.slice, ast.Name)
+                and node.slice.id == "__name__"
+            ):
+                wrong.append(_where(module, node.lineno))
+    assert wrong == [], "alias modules:\n" + "\n".join(wrong)
 
 
-@pytest.mark.parametrize("alias", sorted(ALIASES))
-def test_old_import_paths_still_work(alias):
-    old = importlib.import_module(alias)
-    new = importlib.import_module(ALIASES[alias])
-    if old is not new:  # a re-export: its public names come from `new`
-        names = [n for n in vars(old) if not n.startswith("_")]
-        assert names
-        values = list(vars(new).values())
-        for name in names:
-            value = getattr(old, name)
-            assert any(value is v for v in values), (alias, name)
+def test_no_compatibility_re_exports():
+    """An import kept unused (`noqa: F401`) only loads a module for its
+    side effect (registering converters or ops); it never binds a name so
+    that it stays importable from a second place."""
+    wrong = []
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source, path)):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if not node.module.startswith(PACKAGE):
+                continue
+            text = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            if "noqa: F401" in text and not all(n in MODULES for n in names):
+                wrong.append(f"{_where(module, node.lineno)}: {text}")
+    assert wrong == [], "re-exports:\n" + "\n".join(wrong)
+
+
+def test_tools_and_benchmarks_import_the_package_like_a_user():
+    """No monkeypatching of the package and no `sys.path` edits: scripts
+    outside it use its public modules, as a user would."""
+    wrong = []
+    for folder in ("tools", "benchmarks"):
+        for directory, _, files in os.walk(os.path.join(REPO, folder)):
+            for file in sorted(f for f in files if f.endswith(".py")):
+                path = os.path.join(directory, file)
+                with open(path, encoding="utf-8") as f:
+                    for number, line in enumerate(f, 1):
+                        if "mock.patch" in line or "sys.path.insert" in line:
+                            wrong.append(
+                                f"{os.path.relpath(path, REPO)}:{number}"
+                            )
+    assert wrong == [], "patches or path edits:\n" + "\n".join(wrong)

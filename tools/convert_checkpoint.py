@@ -16,9 +16,7 @@ Examples:
 
 import sys
 
-from keras_electra.conversion.command import build_parser  # noqa: F401
 from keras_electra.conversion.command import main
-from keras_electra.conversion.command import run  # noqa: F401
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,9 +28,11 @@ checkpoint):
    of the same architecture with random weights, and this command.
 
 `--objective mlm` trains the same discriminator network by masked-LM alone
-(BERT's objective, the same masking, no sampling and no discriminator): the
-other arm of the learning curve (`benchmarks/learning_curve.py`), compared
-with replaced token detection at equal training FLOPs.
+(`ElectraPretrainer(objective="mlm")`: BERT's objective, the same masking,
+no sampling and no discriminator): the other arm of the learning curve
+(`benchmarks/learning_curve.py`), compared with replaced token detection at
+equal training FLOPs. The pre-trainer is the command line's
+(`keras_electra.cli.commands.new_pretrainer`).
 
 `--curve-every N` copies every N-th step's checkpoint to `curve/` (the
 learning curve's points; `train()` keeps only the last two).
@@ -49,26 +51,22 @@ this run's `curve/`).
 
 import argparse
 import json
-import math
 import os
 import platform
 import shutil
 import sys
 import time
-from unittest import mock
 
 import keras
-import numpy as np
 
 import keras_electra
 from keras_electra import data as bundled
-from keras_electra.pretraining import ElectraPretrainer
+from keras_electra.cli.commands import new_pretrainer
 from keras_electra.pretraining import PretrainingData
-from keras_electra.pretraining import ReplacedTokenDetection
-from keras_electra.pretraining import electra_pretrainer
 from keras_electra.pretraining import train
+from keras_electra.pretraining.evaluation import CARD_NOISE_SEED
+from keras_electra.pretraining.evaluation import held_out_batches
 from keras_electra.pretraining.evaluation import held_out_rtd_metrics
-from keras_electra.pretraining.replaced_token_detection import generator_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXTRA_NOVELS = (
@@ -134,124 +132,6 @@ def learn_vocabulary(chapters, size, path):
         f.write("\n".join(vocabulary) + "\n")
     os.replace(path + ".tmp", path)
     return vocabulary
-
-
-class MaskedLanguageModeling(ReplacedTokenDetection):
-    """Masked-LM only: the step of `ReplacedTokenDetection` up to the
-    generator's loss (the same masking), with no sampling and no
-    discriminator. The discriminator's outputs are zeros, so that the
-    pre-trainer's metrics still compute; its loss weight is 0."""
-
-    def call(self, inputs, training=False):
-        masked = self.mask(inputs)
-        logits = self.generator_logits(
-            masked["token_ids"],
-            inputs["segment_ids"],
-            inputs["padding_mask"],
-            masked["mask_positions"],
-            training=training,
-        )
-        loss = generator_loss(logits, masked["mask_ids"], masked["mask_weights"])
-        zeros = keras.ops.zeros_like(inputs["token_ids"])
-        return {
-            "loss": loss,
-            "generator_loss": loss,
-            "discriminator_loss": keras.ops.zeros_like(loss),
-            "generator_predictions": keras.ops.cast(
-                keras.ops.argmax(logits, axis=-1), "int32"
-            ),
-            "mask_ids": masked["mask_ids"],
-            "mask_weights": masked["mask_weights"],
-            "corrupted_ids": masked["token_ids"],
-            "replaced": zeros,
-            "discriminator_logits": keras.ops.cast(zeros, "float32"),
-        }
-
-
-def masked_lm_pretrainer(backbone, **kwargs):
-    """An `ElectraPretrainer` whose step is `MaskedLanguageModeling` on the
-    discriminator's own network (all weights tied, so the masked-LM head
-    sits on the network that fine-tuning uses). A research arm, so the
-    pre-trainer is not given an objective option: its step layer is swapped
-    while it is built."""
-    with mock.patch.object(
-        electra_pretrainer, "ReplacedTokenDetection", MaskedLanguageModeling
-    ):
-        return ElectraPretrainer(
-            backbone, tie_all_weights=True, discriminator_weight=0.0, **kwargs
-        )
-
-
-def build_pretrainer(args, tokenizer, seed):
-    keras.utils.set_random_seed(seed)
-    backbone = keras_electra.ElectraBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=args.num_layers,
-        num_heads=args.num_heads,
-        hidden_dim=args.hidden_dim,
-        embedding_dim=args.embedding_dim,
-        intermediate_dim=4 * args.hidden_dim,
-        max_sequence_length=args.sequence_length,
-    )
-    if getattr(args, "objective", "rtd") == "mlm":
-        pretrainer = masked_lm_pretrainer(
-            backbone,
-            tokenizer=tokenizer,
-            mask_probability=args.mask_probability,
-            seed=seed,
-        )
-        return apply_recipe_levers(
-            pretrainer, args.freeze_embeddings, False, args.mask_probability
-        )
-    pretrainer = ElectraPretrainer(
-        backbone,
-        tokenizer=tokenizer,
-        generator_hidden_fraction=args.generator_hidden_fraction,
-        tie_all_weights=args.tie_all_weights,
-        mask_probability=args.mask_probability,
-        seed=seed,
-    )
-    return apply_recipe_levers(
-        pretrainer, args.freeze_embeddings, args.prior_bias,
-        args.mask_probability,
-    )
-
-
-def apply_recipe_levers(pretrainer, freeze_embeddings, prior_bias,
-                        mask_probability):
-    """The two departures from Google's recipe that the model card lists."""
-    if freeze_embeddings:
-        # The shared word, position and segment embeddings keep their
-        # random initial values during pre-training.
-        pretrainer.backbone.embeddings.trainable = False
-    if prior_bias:
-        # The discriminator starts at the base rate of replaced tokens
-        # instead of 0.5 (Google starts its output bias at 0).
-        bias = pretrainer.discriminator.get_layer(
-            "discriminator_head"
-        ).dense_prediction.bias
-        p = mask_probability
-        bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
-    return pretrainer
-
-
-def held_out_batches(tokenizer, directory, args, count):
-    data = PretrainingData(
-        directory,
-        tokenizer,
-        sequence_length=args.sequence_length,
-        batch_size=64,
-        seed=12345,
-    )
-    return [
-        {k: keras.ops.convert_to_numpy(v) for k, v in batch.items()}
-        for batch, _ in zip(data.dataset(), range(count))
-    ]
-
-
-def metrics_of(pretrainer, batches):
-    keras.utils.set_random_seed(4321)
-    return held_out_rtd_metrics(pretrainer, batches, noise_seed=4321)
 
 
 class CurveCopier(keras.callbacks.Callback):
@@ -385,7 +265,7 @@ def main(argv=None):
     tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     print(f"vocabulary: {tokenizer.vocabulary_size()} pieces", flush=True)
 
-    pretrainer = build_pretrainer(args, tokenizer, args.seed)
+    pretrainer = new_pretrainer(tokenizer, args.seed, args)
     data = PretrainingData(
         train_dir,
         tokenizer,
@@ -444,10 +324,10 @@ def main(argv=None):
     pretrainer.save_to_preset(preset)
     with open(os.path.join(preset, "vocab.txt"), "w") as f:
         f.write("\n".join(vocabulary) + "\n")
-    batches = held_out_batches(tokenizer, held_dir, args, count=8)
-    trained = metrics_of(pretrainer, batches)
-    random_model = build_pretrainer(args, tokenizer, args.seed + 1)
-    untrained = metrics_of(random_model, batches)
+    batches = held_out_batches(held_dir, tokenizer, args.sequence_length)
+    trained = held_out_rtd_metrics(pretrainer, batches, CARD_NOISE_SEED)
+    random_model = new_pretrainer(tokenizer, args.seed + 1, args)
+    untrained = held_out_rtd_metrics(random_model, batches, CARD_NOISE_SEED)
     tokens_seen = args.steps * args.batch_size * args.sequence_length
     report = {
         "recipe": recipe,
@@ -647,7 +527,8 @@ is {m['pretrained']['context_auc']:.3f} (0.5 = no use of the context): its
 replaced-token detection is weak. What pre-training buys shows downstream.
 {downstream_table(curve) if curve else ""}
 The comparison with masked-LM pre-training at equal compute is in the
-repository's `benchmarks/README.md` (learning curve). It is a small model
+repository's `benchmarks/RESULTS.md` ("Pre-training objectives"; the whole
+curve in `benchmarks/README.md`). It is a small model
 pre-trained on less than a million words, to try every class and the quick
 start with offline; it is not a general-purpose language model.
 
@@ -666,8 +547,8 @@ python tools/pretrain_bundled_model.py --output-dir runs/bundled_model --package
 
 The second command copies the finished preset into the package.
 
-The full log, recipe and report are in the repository's
-`presets/electra_tiny_gutenberg_en/`.
+The full log, recipe, report and learning curve are in the repository's
+`benchmarks/runs/rtd_bundled_model/`.
 
 ## Licence
 Apache-2.0 (the weights); the training text is in the public domain.

@@ -12,17 +12,15 @@ import subprocess
 import sys
 
 from keras_electra.cli import readers
-# Shared with `commands` (and kept importable from here).
 from keras_electra.cli.shared import BACKENDS
-from keras_electra.cli.shared import BUNDLED  # noqa: F401
 from keras_electra.cli.shared import DEFAULT_DISCRIMINATOR
 from keras_electra.cli.shared import DEFAULT_GENERATOR
 from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
-from keras_electra.cli.shared import default_output_dir  # noqa: F401
 from keras_electra.utils import hugepages
 from keras_electra.utils import quiet
+from keras_electra.utils.constants import PRETRAINING_OBJECTIVES
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
 # loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
@@ -297,6 +295,17 @@ def _pretraining(parser, defaults, prefixed):
             else f"({defaults['log_every']})"
         ),
     )
+    if prefixed:  # the quick start pre-trains by replaced token detection
+        parser.set_defaults(objective="rtd")
+    else:
+        group.add_argument(
+            "--objective",
+            choices=PRETRAINING_OBJECTIVES,
+            default="rtd",
+            help="rtd: replaced token detection (ELECTRA); mlm: masked-LM "
+            "alone on the discriminator's network (BERT's objective, all "
+            "weights tied; the comparison in benchmarks/RESULTS.md) (rtd)",
+        )
 
 
 def _labelled_data(parser, with_train=True, with_validation=False):

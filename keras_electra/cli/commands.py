@@ -18,12 +18,10 @@ from keras_electra.cli.plots import plot_pretraining_curves
 from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.shared import default_output_dir
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import GENERATOR
 # A pair directory written by `pretrain` (its format: `pair_preset`) and
-# `pair_member(model, PAIR_DISCRIMINATOR)`: one of its presets, or `model`.
-from keras_electra.pretraining.pair_preset import (
-    DISCRIMINATOR as PAIR_DISCRIMINATOR,
-)
-from keras_electra.pretraining.pair_preset import GENERATOR as PAIR_GENERATOR
+# `pair_member(model, DISCRIMINATOR)`: one of its presets, or `model`.
 from keras_electra.pretraining.pair_preset import member_preset as pair_member
 from keras_electra.utils import hugepages
 from keras_electra.utils import quiet
@@ -295,10 +293,13 @@ def build_pretrainer(args):
                 args.preset,
                 seed=args.seed,
                 tie_all_weights=True if args.tie_all_weights else None,
+                objective=args.objective,
             )
         except ValueError as e:
             if args.tie_all_weights and "tie_all_weights" in str(e):
                 raise UsageError(f"--tie-all-weights: {e}") from None
+            if "objective='mlm'" in str(e):
+                raise UsageError(f"--objective mlm: {e}") from None
             raise
         length = min(
             args.sequence_length, pretrainer.backbone.max_sequence_length
@@ -312,24 +313,60 @@ def build_pretrainer(args):
     tokenizer = keras_electra.ElectraTokenizer(
         vocabulary=read_vocabulary(args.vocab)
     )
-    keras.utils.set_random_seed(args.seed)
+    return new_pretrainer(tokenizer, args.seed, args), args.sequence_length
+
+
+def new_pretrainer(tokenizer, seed, recipe):
+    """An `ElectraPretrainer` from random weights, seeded with `seed`.
+
+    The one builder of `pretrain`, `tools/pretrain_bundled_model.py` and
+    the benchmarks. `recipe` (these arguments, or a recipe as a namespace)
+    gives `num_layers`, `num_heads`, `hidden_dim`, `embedding_dim`,
+    `sequence_length`, `generator_hidden_fraction` and `tie_all_weights`;
+    where it has them, `intermediate_dim` (default 4 x `hidden_dim`),
+    `objective` ("rtd"), `mask_probability` (0.15) and the bundled model's
+    two departures from Google's recipe, `freeze_embeddings` (the shared
+    embeddings keep their random values) and `prior_bias` (the
+    discriminator's output bias starts at the log-odds of the mask rate;
+    replaced token detection only).
+    """
+    from keras_electra.pretraining import ElectraPretrainer
+    from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
+
+    mask_probability = getattr(
+        recipe, "mask_probability", DEFAULT_MASK_PROBABILITY
+    )
+    objective = getattr(recipe, "objective", "rtd")
+    keras.utils.set_random_seed(seed)
     backbone = keras_electra.ElectraBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=args.num_layers,
-        num_heads=args.num_heads,
-        hidden_dim=args.hidden_dim,
-        embedding_dim=args.embedding_dim,
-        intermediate_dim=args.intermediate_dim or 4 * args.hidden_dim,
-        max_sequence_length=args.sequence_length,
+        num_layers=recipe.num_layers,
+        num_heads=recipe.num_heads,
+        hidden_dim=recipe.hidden_dim,
+        embedding_dim=recipe.embedding_dim,
+        intermediate_dim=getattr(recipe, "intermediate_dim", None)
+        or 4 * recipe.hidden_dim,
+        max_sequence_length=recipe.sequence_length,
     )
     pretrainer = ElectraPretrainer(
         backbone,
         tokenizer=tokenizer,
-        generator_hidden_fraction=args.generator_hidden_fraction,
-        tie_all_weights=args.tie_all_weights,
-        seed=args.seed,
+        generator_hidden_fraction=recipe.generator_hidden_fraction,
+        tie_all_weights=recipe.tie_all_weights,
+        mask_probability=mask_probability,
+        seed=seed,
+        objective=objective,
     )
-    return pretrainer, args.sequence_length
+    if getattr(recipe, "freeze_embeddings", False):
+        pretrainer.backbone.embeddings.trainable = False
+    if getattr(recipe, "prior_bias", False) and objective == "rtd":
+        # Google starts the output bias at 0 (a replaced rate of 0.5).
+        bias = pretrainer.discriminator.get_layer(
+            "discriminator_head"
+        ).dense_prediction.bias
+        p = mask_probability
+        bias.assign(np.full(bias.shape, math.log(p / (1 - p)), "float32"))
+    return pretrainer
 
 
 def write_corpus(documents, directory, stem):
@@ -422,9 +459,10 @@ def pretrain(args, run, fallback_texts=None):
     warmup = (
         args.warmup_steps if args.warmup_steps is not None else steps // 10
     )
+    objective = {"rtd": "replaced token detection", "mlm": "masked-LM"}
     say(
-        f"\n== Pre-training (replaced token detection): {steps} steps x "
-        f"{args.pretrain_batch_size} sequences of {length} tokens"
+        f"\n== Pre-training ({objective[pretrainer.objective]}): {steps} "
+        f"steps x {args.pretrain_batch_size} sequences of {length} tokens"
     )
     generator = (
         "the generator is the same network plus a masked-LM head (all "
@@ -495,7 +533,7 @@ def build_classifier(model, num_classes, seed, random_init, length,
     keras.utils.set_random_seed(seed)
     with quiet.optimizer_not_loaded_is_expected():
         classifier = keras_electra.ElectraClassifier.from_preset(
-            pair_member(model, PAIR_DISCRIMINATOR),
+            pair_member(model, DISCRIMINATOR),
             num_classes=num_classes,
             label_names=label_names,
             load_weights=not random_init,
@@ -689,7 +727,7 @@ def cmd_finetune(args):
 
 
 def load_classifier(model):
-    preset = pair_member(model, PAIR_DISCRIMINATOR)
+    preset = pair_member(model, DISCRIMINATOR)
     with quiet.optimizer_not_loaded_is_expected():
         classifier = keras_electra.ElectraClassifier.from_preset(preset)
     names = classifier.label_names or read_label_names(preset)
@@ -755,8 +793,6 @@ TASK_CLASSES = (
 
 def load_task(model):
     """Any exportable task from a preset, by its `task.json` class."""
-    from keras_electra.presets.validation import load_checked  # noqa: F401
-
     path = os.path.join(model, "task.json") if os.path.isdir(model) else ""
     class_name = "ElectraDiscriminator"
     if path and os.path.isfile(path):
@@ -772,7 +808,7 @@ def load_task(model):
 
 
 def cmd_export(args):
-    model = pair_member(args.model, PAIR_DISCRIMINATOR)
+    model = pair_member(args.model, DISCRIMINATOR)
     task = load_task(model)
     # The task's own `label_names` are exported with it; an old run's side
     # file names a classifier saved without them.
@@ -798,7 +834,7 @@ def cmd_export(args):
 def cmd_fill_mask(args):
     texts = read_texts(args)
     generator = keras_electra.ElectraMaskedLM.from_preset(
-        pair_member(args.model, PAIR_GENERATOR)
+        pair_member(args.model, GENERATOR)
     )
     for text, masks in zip(texts, generator.fill_mask(texts, top_k=args.top_k)):
         say(text)
@@ -810,7 +846,7 @@ def cmd_fill_mask(args):
 def cmd_detect(args):
     texts = read_texts(args)
     discriminator = keras_electra.ElectraDiscriminator.from_preset(
-        pair_member(args.model, PAIR_DISCRIMINATOR)
+        pair_member(args.model, DISCRIMINATOR)
     )
     for text, tokens in zip(texts, discriminator.detect_replaced(texts)):
         marked = [

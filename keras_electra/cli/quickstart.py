@@ -47,7 +47,7 @@ from keras_electra.cli.commands import task_data
 from keras_electra.cli.commands import say
 from keras_electra.cli.commands import verbose
 from keras_electra.cli.commands import write_corpus
-from keras_electra.pretraining.pair_preset import DISCRIMINATOR
+from keras_electra.presets import DISCRIMINATOR
 from keras_electra.utils import quiet
 from keras_electra.pretraining.pair_preset import member_preset
 
@@ -67,22 +67,15 @@ def mean_sd(values):
 
 def held_out_batches(run, tokenizer, length):
     """Fixed batches of the bundled novels' held-out chapters."""
-    from keras_electra.pretraining import PretrainingData
+    from keras_electra.pretraining import evaluation
 
     files = write_corpus(
         bundled.held_out_documents(), run.path("data", "held_out"), "chapter"
     )
-    data = PretrainingData(
-        files,
-        tokenizer,
-        sequence_length=length,
-        batch_size=HELD_OUT_BATCH_SIZE,
-        seed=0,
+    return evaluation.held_out_batches(
+        files, tokenizer, length, count=HELD_OUT_BATCHES,
+        batch_size=HELD_OUT_BATCH_SIZE, seed=0,
     )
-    return [
-        {k: keras.ops.convert_to_numpy(v) for k, v in batch.items()}
-        for batch, _ in zip(data.dataset(), range(HELD_OUT_BATCHES))
-    ]
 
 
 def rtd_metrics(pretrainer, batches, seed):

@@ -47,6 +47,8 @@ import shutil
 import sys
 
 from keras_electra.utils import quiet
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import PAIR_MEMBERS
 
 FORMATS = ("auto", "tf1", "transformers", "keras_hub")
 TARGETS = ("keras", "transformers")
@@ -83,7 +85,7 @@ def build_parser():
     )
     parser.add_argument(
         "--model",
-        choices=("discriminator", "generator", "pair"),
+        choices=(*PAIR_MEMBERS, "pair"),
         help="(tf1) which network to convert; `pair` writes "
         "OUTPUT/discriminator, OUTPUT/generator and "
         "OUTPUT/pretraining_pair.json. Default: discriminator, or the "
@@ -160,7 +162,7 @@ def make_converter(fmt, args):
             return convert_google_tf1_checkpoint(
                 source,
                 output_dir,
-                model=args.model or "discriminator",
+                model=args.model or DISCRIMINATOR,
                 vocabulary=args.vocab,
                 num_heads=args.num_heads,
                 generator_num_heads=args.generator_num_heads,

@@ -24,6 +24,9 @@ import re
 
 from keras_electra.conversion import google_tf1_table as table_lib
 from keras_electra.conversion.weight_table import assign_weights
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import GENERATOR
+from keras_electra.presets import PAIR_MEMBERS
 from keras_electra.pretraining import pair_preset
 
 logger = logging.getLogger(__name__)
@@ -33,11 +36,6 @@ CHECKPOINT_STATE_FILE = "checkpoint"
 # Google's rule for the number of heads (`configure_pretraining.py` and
 # `get_generator_config`): 64-dimensional heads.
 HEAD_SIZE = 64
-MODELS = pair_preset.MEMBERS  # ("discriminator", "generator")
-# The pair of presets written for continued pre-training (its format is
-# `keras_electra.pretraining.pair_preset`'s; these names stay importable).
-PAIR_FILE = pair_preset.PAIR_FILE
-PAIR_FORMAT = pair_preset.PAIR_FORMAT
 NEEDED_FILES = (
     "model.ckpt-<step>.index, model.ckpt-<step>.data-00000-of-00001 "
     "(and optionally `checkpoint`) and vocab.txt"
@@ -244,7 +242,7 @@ def read_vocabulary(path, vocabulary_size):
 
 def load_google_tf1_model(
     path,
-    model="discriminator",
+    model=DISCRIMINATOR,
     vocabulary=None,
     num_heads=None,
     lowercase=True,
@@ -277,12 +275,12 @@ def load_google_tf1_model(
     from keras_electra.models.electra_masked_lm import ElectraMaskedLM
     from keras_electra.models.electra_tokenizer import ElectraTokenizer
 
-    if model not in MODELS:
+    if model not in PAIR_MEMBERS:
         raise ValueError(
-            f"`model` must be one of {', '.join(MODELS)}. Received: {model!r}"
+            f"`model` must be one of {', '.join(PAIR_MEMBERS)}. Received: {model!r}"
         )
     checkpoint = checkpoint or GoogleTF1Checkpoint(path)
-    if model == "discriminator":
+    if model == DISCRIMINATOR:
         scope = embeddings_scope = table_lib.DISCRIMINATOR_SCOPE
         task_cls, head_scope = (
             ElectraDiscriminator,
@@ -334,7 +332,7 @@ def load_google_tf1_model(
 def convert_google_tf1_checkpoint(
     path,
     output_dir,
-    model="discriminator",
+    model=DISCRIMINATOR,
     vocabulary=None,
     num_heads=None,
     generator_num_heads=None,
@@ -373,15 +371,13 @@ def convert_google_tf1_checkpoint(
         )
         task.save_to_preset(output_dir)
         return task
-    heads = {"discriminator": num_heads, "generator": generator_num_heads}
+    heads = {DISCRIMINATOR: num_heads, GENERATOR: generator_num_heads}
     tasks = {}
-    for name in MODELS:
+    for name in PAIR_MEMBERS:
         task, _ = load_google_tf1_model(
             path, model=name, num_heads=heads[name], **common
         )
-        task.save_to_preset(
-            os.path.join(output_dir, pair_preset.MEMBER_DIRS[name])
-        )
+        task.save_to_preset(os.path.join(output_dir, name))
         tasks[name] = task
     tied = generator_embeddings_scope(checkpoint) == (
         table_lib.DISCRIMINATOR_SCOPE

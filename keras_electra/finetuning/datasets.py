@@ -4,9 +4,6 @@ vocabulary for small models trained from scratch."""
 import collections
 
 from keras_electra.data import open_text
-# Moved to `keras_electra.metrics.squad` (the SQuAD format, read and
-# scored in one place); still importable from here.
-from keras_electra.metrics.squad import read_squad  # noqa: F401
 from keras_electra.models.electra_tokenizer import ELECTRA_SPECIAL_TOKENS
 
 

@@ -15,6 +15,7 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
 from keras_electra.utils.constants import ELECTRA_LAYER_NORM_EPSILON
@@ -61,7 +62,7 @@ class ElectraMaskedLM(
     # SavedModel) is packed by the sentence preprocessor, same options.
     text_packer_cls = ElectraTextClassifierPreprocessor
     # A bundled generator + discriminator preset gives its generator.
-    preset_pair_member = "generator"
+    preset_pair_member = GENERATOR
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

@@ -4,6 +4,7 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.models.electra_backbone import ElectraBackbone
 from keras_electra.models.electra_tokenizer import ElectraTokenizer
 from keras_electra.models.sequence_length import DynamicPaddingMixin
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import TextInputMixin
 
@@ -49,7 +50,7 @@ class ElectraMaskedLMPreprocessor(
     """
 
     # A bundled generator + discriminator preset gives its generator's.
-    preset_pair_member = "generator"
+    preset_pair_member = GENERATOR
 
 
     backbone_cls = ElectraBackbone

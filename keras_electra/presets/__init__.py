@@ -29,14 +29,16 @@ nothing else of keras_electra but `utils`.
 
 from keras_electra.presets.cache import preset_path
 from keras_electra.presets.electra_presets import BUNDLED_PRESETS
+from keras_electra.presets.electra_presets import DISCRIMINATOR
 from keras_electra.presets.electra_presets import ELECTRA_PRESETS
 from keras_electra.presets.electra_presets import FINETUNING_DEFAULTS
+from keras_electra.presets.electra_presets import GENERATOR
 from keras_electra.presets.electra_presets import GOOGLE_RELEASE
 from keras_electra.presets.electra_presets import HF_FILES
 from keras_electra.presets.electra_presets import HF_URL
 from keras_electra.presets.electra_presets import KERAS_HUB_ALIASES
-from keras_electra.presets.electra_presets import KINDS
 from keras_electra.presets.electra_presets import LICENSE
+from keras_electra.presets.electra_presets import PAIR_MEMBERS
 from keras_electra.presets.electra_presets import SIZES
 from keras_electra.presets.electra_presets import TASKS
 from keras_electra.presets.electra_presets import canonical_name

@@ -18,10 +18,16 @@ GOOGLE_RELEASE = (
 )
 HF_URL = "https://huggingface.co/google/electra-{size}-{kind}"
 SIZES = ("small", "base", "large")
-KINDS = ("discriminator", "generator")
+# The two networks of ELECTRA, in this order: the names of the released
+# checkpoints' kinds and of a pre-training pair's members (the one
+# definition; `presets.resolver`, `pretraining.pair_preset`, the converters
+# and the command line take them from here).
+DISCRIMINATOR = "discriminator"
+GENERATOR = "generator"
+PAIR_MEMBERS = (DISCRIMINATOR, GENERATOR)
 TASKS = {
-    "discriminator": "ElectraDiscriminator",
-    "generator": "ElectraMaskedLM",
+    DISCRIMINATOR: "ElectraDiscriminator",
+    GENERATOR: "ElectraMaskedLM",
 }
 # Files a transformers-format source must have (any one weights file).
 HF_FILES = "config.json, vocab.txt and model.safetensors (or pytorch_model.bin)"
@@ -73,9 +79,9 @@ def parameter_count(config, head=None):
     # attention (q, k, v, out) + LayerNorm + feedforward + LayerNorm
     per_layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
     count += n * per_layer
-    if head == "discriminator":
+    if head == DISCRIMINATOR:
         count += h * h + h + h + 1  # dense + dense_prediction
-    elif head == "generator":
+    elif head == GENERATOR:
         count += h * e + e + 2 * e + v  # dense, LayerNorm, output bias
     return count
 
@@ -124,7 +130,7 @@ def _entry(size, kind):
 ELECTRA_PRESETS = {
     f"electra_{size}_{kind}_en": _entry(size, kind)
     for size in SIZES
-    for kind in KINDS
+    for kind in PAIR_MEMBERS
 }
 
 # keras-hub's own names for the same checkpoints
@@ -132,7 +138,7 @@ ELECTRA_PRESETS = {
 KERAS_HUB_ALIASES = {
     f"electra_{size}_{kind}_uncased_en": f"electra_{size}_{kind}_en"
     for size in SIZES
-    for kind in KINDS
+    for kind in PAIR_MEMBERS
 }
 
 

@@ -32,20 +32,19 @@ import tempfile
 
 from keras_electra.presets.adapters import restore_adapter
 from keras_electra.presets.adapters import save_with_adapter
-from keras_electra.presets.cache import CACHE_ENV  # noqa: F401 (re-export)
 from keras_electra.presets.cache import bundled_path
-from keras_electra.presets.cache import cache_dir  # noqa: F401 (re-export)
 from keras_electra.presets.cache import converted_path
 from keras_electra.presets.cache import is_complete
 from keras_electra.presets.cache import preset_path
 from keras_electra.presets.cache import write_into_cache
 from keras_electra.presets.electra_presets import BUNDLED_PRESETS
+from keras_electra.presets.electra_presets import DISCRIMINATOR
 from keras_electra.presets.electra_presets import ELECTRA_PRESETS
 from keras_electra.presets.electra_presets import builtin_names
 from keras_electra.presets.electra_presets import HF_FILES
+from keras_electra.presets.electra_presets import PAIR_MEMBERS
 from keras_electra.presets.electra_presets import canonical_name
 from keras_electra.presets.validation import CONFIG_FILE
-from keras_electra.presets.validation import PresetError  # noqa: F401
 from keras_electra.presets.validation import check_preset_config
 from keras_electra.presets.validation import check_vocabulary_file
 from keras_electra.presets.validation import load_checked
@@ -313,12 +312,6 @@ def resolve_builtin_preset(name):
 BUNDLED_DIR = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "bundled"
 )
-# The members of a pair (`pretraining_pair.json` format), in this order.
-# Defined here, below `keras_electra.pretraining.pair_preset` (the format's
-# definition), which takes them from here.
-PAIR_MEMBERS = ("discriminator", "generator")
-
-
 # The pair format's description file, which also marks a finished pair
 # directory. Defined here, below `keras_electra.pretraining.pair_preset`
 # (the format's definition), which takes it from here.
@@ -383,7 +376,7 @@ def _link_or_copy(source, target):
         shutil.copyfile(source, target)
 
 
-def resolve_preset(preset, member="discriminator"):
+def resolve_preset(preset, member=DISCRIMINATOR):
     """Return a Keras preset (directory or handle) for `preset`.
 
     `member` picks the network of a bundled pair preset: `"discriminator"`
@@ -432,8 +425,8 @@ class PresetResolvingMixin:
     """
 
     # Which network of a bundled generator + discriminator pair this class
-    # loads; the generator's classes set "generator".
-    preset_pair_member = "discriminator"
+    # loads; the generator's classes set `GENERATOR`.
+    preset_pair_member = DISCRIMINATOR
 
     @classmethod
     def from_preset(cls, preset, **kwargs):

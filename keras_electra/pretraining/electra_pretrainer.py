@@ -23,16 +23,16 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.optimizers.optimization import ElectraAdamW
 from keras_electra.optimizers.optimization import ElectraLearningRateSchedule
+from keras_electra.presets import DISCRIMINATOR
+from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.pretraining import pair_preset
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
-# The pair format's folder names (`pair_preset`), kept importable from here.
-from keras_electra.pretraining.pair_preset import PAIR_DISCRIMINATOR_DIR
-from keras_electra.pretraining.pair_preset import PAIR_FILE  # noqa: F401
-from keras_electra.pretraining.pair_preset import PAIR_FORMAT  # noqa: F401
-from keras_electra.pretraining.pair_preset import PAIR_GENERATOR_DIR
 from keras_electra.pretraining.replaced_token_detection_layer import (
     ReplacedTokenDetection,
+)
+from keras_electra.pretraining.replaced_token_detection_layer import (
+    check_objective,
 )
 from keras_electra.pretraining.replaced_token_detection_layer import (
     tie_generator_head,
@@ -123,6 +123,14 @@ class ElectraPretrainer(
     embeddings, because a smaller generator works better for the same
     compute.
 
+    `objective="mlm"` trains by masked-LM alone instead (BERT's objective,
+    the baseline of the paper's comparisons): the same masking and the
+    same generator loss (`ReplacedTokenDetection.generator_step`), with no
+    sampling and no discriminator loss. The masked-LM head then sits on the
+    discriminator's own network (all weights tied), so that the network
+    trained is the one saved by `save_discriminator_preset` for
+    fine-tuning; `fit()` shows the generator's metrics only.
+
     Masking and sampling draw from a seed generator owned by the model, so
     every step (and every `tf.distribute` replica) gets fresh noise, the run
     is reproducible from `seed`, and the state is checkpointed with the
@@ -157,6 +165,10 @@ class ElectraPretrainer(
             `generator` must then be built on the discriminator's backbone,
             e.g. `ElectraMaskedLM(discriminator_backbone)`, which is tied
             even without this flag.
+        objective: `"rtd"` (replaced token detection, the default) or
+            `"mlm"` (masked-LM alone on the discriminator's network; a
+            given `generator` must then be built on the discriminator's
+            backbone).
 
     Example:
     ```python
@@ -188,8 +200,13 @@ class ElectraPretrainer(
         temperature=1.0,
         seed=None,
         tie_all_weights=False,
+        objective="rtd",
         **kwargs,
     ):
+        check_objective(objective)
+        if objective == "mlm" and generator is None:
+            # Masked-LM trains the network that fine-tuning uses.
+            tie_all_weights = True
         if isinstance(discriminator, ElectraBackbone):
             discriminator = ElectraDiscriminator(discriminator)
         if not isinstance(discriminator, ElectraDiscriminator):
@@ -212,6 +229,14 @@ class ElectraPretrainer(
                 "`generator` must be an `ElectraMaskedLM`, an "
                 f"`ElectraBackbone` or None. Received: "
                 f"{type(generator).__name__}"
+            )
+        if objective == "mlm" and generator.backbone is not discriminator.backbone:
+            raise ValueError(
+                "`objective='mlm'` trains the discriminator's network by "
+                "masked-LM, but the given `generator` has a backbone of its "
+                "own. Pass `generator=None`, "
+                "`ElectraMaskedLM(discriminator_backbone)`, or a pair saved "
+                "with all weights tied."
             )
         if tie_all_weights and generator.backbone is not discriminator.backbone:
             raise ValueError(
@@ -269,6 +294,7 @@ class ElectraPretrainer(
             discriminator_weight=discriminator_weight,
             temperature=temperature,
             seed=seed,
+            objective=objective,
             dtype=discriminator.backbone.dtype_policy,
             name="replaced_token_detection",
         )
@@ -286,16 +312,19 @@ class ElectraPretrainer(
         # `__init__` so that every backend tracks them.
         self.generator_loss_tracker = keras.metrics.Mean("generator_loss")
         self.generator_accuracy = keras.metrics.Mean("generator_accuracy")
-        self.discriminator_loss_tracker = keras.metrics.Mean(
-            "discriminator_loss"
-        )
-        self.discriminator_accuracy = keras.metrics.Mean(
-            "discriminator_accuracy"
-        )
-        self.discriminator_precision = keras.metrics.Mean(
-            "discriminator_precision"
-        )
-        self.discriminator_recall = keras.metrics.Mean("discriminator_recall")
+        if objective == "rtd":  # masked-LM alone has no discriminator
+            self.discriminator_loss_tracker = keras.metrics.Mean(
+                "discriminator_loss"
+            )
+            self.discriminator_accuracy = keras.metrics.Mean(
+                "discriminator_accuracy"
+            )
+            self.discriminator_precision = keras.metrics.Mean(
+                "discriminator_precision"
+            )
+            self.discriminator_recall = keras.metrics.Mean(
+                "discriminator_recall"
+            )
 
         # === Config ===
         self.generator_hidden_fraction = generator_hidden_fraction
@@ -305,6 +334,7 @@ class ElectraPretrainer(
         self.discriminator_weight = discriminator_weight
         self.temperature = temperature
         self.seed = seed
+        self.objective = objective
 
     @property
     def tokenizer(self):
@@ -418,15 +448,17 @@ class ElectraPretrainer(
             return ops.reshape(ops.cast(t, "float32"), (-1,))
 
         self.generator_loss_tracker.update_state(y_pred["generator_loss"])
-        self.discriminator_loss_tracker.update_state(
-            y_pred["discriminator_loss"]
-        )
         generator_correct = ops.equal(
             ops.cast(y_pred["generator_predictions"], "int32"),
             ops.cast(y_pred["mask_ids"], "int32"),
         )
         self.generator_accuracy.update_state(
             flat(generator_correct), sample_weight=flat(y_pred["mask_weights"])
+        )
+        if self.objective == "mlm":
+            return self.get_metrics_result()
+        self.discriminator_loss_tracker.update_state(
+            y_pred["discriminator_loss"]
         )
         replaced = flat(y_pred["replaced"])
         predicted = flat(y_pred["discriminator_logits"] > 0)
@@ -510,10 +542,10 @@ class ElectraPretrainer(
         `ElectraPretrainer.from_preset(preset_dir)` loads the pair back.
         """
         self.save_discriminator_preset(
-            os.path.join(preset_dir, PAIR_DISCRIMINATOR_DIR), max_shard_size
+            os.path.join(preset_dir, DISCRIMINATOR), max_shard_size
         )
         self.save_generator_preset(
-            os.path.join(preset_dir, PAIR_GENERATOR_DIR), max_shard_size
+            os.path.join(preset_dir, GENERATOR), max_shard_size
         )
         pair_preset.write_pair_description(
             preset_dir,
@@ -586,6 +618,7 @@ class ElectraPretrainer(
             "discriminator_weight": self.discriminator_weight,
             "temperature": self.temperature,
             "seed": self.seed,
+            "objective": self.objective,
             "name": self.name,
         }
 

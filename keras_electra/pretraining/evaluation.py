@@ -29,6 +29,31 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_electra.pretraining.data import PretrainingData
+
+# The seeds of the bundled model's held-out batches and of their masks and
+# noise (its model card and its learning curve use these).
+CARD_DATA_SEED = 12345
+CARD_NOISE_SEED = 4321
+
+
+def held_out_batches(files, tokenizer, sequence_length, count=8,
+                     batch_size=64, seed=CARD_DATA_SEED):
+    """`count` fixed batches (NumPy) of held-out text (`files`: text files
+    or a directory of them), packed as pre-training packs them, for
+    `held_out_rtd_metrics`."""
+    data = PretrainingData(
+        files,
+        tokenizer,
+        sequence_length=sequence_length,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    return [
+        {k: ops.convert_to_numpy(v) for k, v in batch.items()}
+        for batch, _ in zip(data.dataset(), range(count))
+    ]
+
 
 def auc(positive, negative):
     """Mann-Whitney AUC: the share of (positive, negative) pairs ranked

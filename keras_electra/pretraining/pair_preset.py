@@ -21,25 +21,19 @@ also loads on its own (`ElectraDiscriminator.from_preset(
 import json
 import os
 
+from keras_electra.presets import DISCRIMINATOR
 from keras_electra.presets import ELECTRA_PRESETS
+from keras_electra.presets import GENERATOR
+from keras_electra.presets import PAIR_MEMBERS
 from keras_electra.presets import bundled_preset_dir
 from keras_electra.presets import is_bundled_name
 from keras_electra.presets.resolver import PAIR_FILE
-from keras_electra.presets.resolver import PAIR_MEMBERS
 
 PAIR_FORMAT = "keras_electra.pretraining_pair"
 PAIR_VERSION = 1
-# The member names are defined in `presets.resolver` (the layer below, which
-# checks a bundled pair's `member` argument) and taken from there.
-MEMBERS = PAIR_MEMBERS
-DISCRIMINATOR, GENERATOR = MEMBERS
-# Where the members are saved (the description may name other folders).
-PAIR_DISCRIMINATOR_DIR = DISCRIMINATOR
-PAIR_GENERATOR_DIR = GENERATOR
-MEMBER_DIRS = {
-    DISCRIMINATOR: PAIR_DISCRIMINATOR_DIR,
-    GENERATOR: PAIR_GENERATOR_DIR,
-}
+# The member names (`DISCRIMINATOR`, `GENERATOR`) are defined in
+# `keras_electra.presets`. Each member is saved in a folder of its own name;
+# a description may name other folders.
 
 
 def write_pair_description(pair_dir, **fields):
@@ -48,8 +42,7 @@ def write_pair_description(pair_dir, **fields):
     description = {
         "format": PAIR_FORMAT,
         "version": PAIR_VERSION,
-        DISCRIMINATOR: PAIR_DISCRIMINATOR_DIR,
-        GENERATOR: PAIR_GENERATOR_DIR,
+        **{member: member for member in PAIR_MEMBERS},
         **fields,
     }
     path = os.path.join(pair_dir, PAIR_FILE)
@@ -98,11 +91,11 @@ def pair_presets(preset, generator_preset=None):
         return preset, generator_preset
     preset = pair_directory(preset)
     if isinstance(preset, (str, os.PathLike)) and os.path.isdir(preset):
-        names = dict(MEMBER_DIRS)
+        names = {member: member for member in PAIR_MEMBERS}
         names.update(
             (k, v)
             for k, v in read_pair_description(preset).items()
-            if k in MEMBERS
+            if k in PAIR_MEMBERS
         )
         discriminator = os.path.join(preset, names[DISCRIMINATOR])
         generator = os.path.join(preset, names[GENERATOR])

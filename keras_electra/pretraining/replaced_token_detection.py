@@ -16,11 +16,6 @@ from keras import ops
 from keras import random
 
 from keras_electra.losses.replaced_token_loss import LOSS_EPSILON
-# The discriminator's loss is defined once, with `ReplacedTokenLoss`, in
-# `keras_electra.losses`; the pre-training step takes it from here.
-from keras_electra.losses.replaced_token_loss import (  # noqa: F401
-    discriminator_loss,
-)
 from keras_electra.pretraining.masking import scatter_any
 from keras_electra.pretraining.masking import scatter_values
 

@@ -1,12 +1,10 @@
 import keras
 from keras import ops
 
+from keras_electra.losses.replaced_token_loss import discriminator_loss
 from keras_electra.pretraining.masking import DEFAULT_MASK_PROBABILITY
 from keras_electra.pretraining.masking import mask_tokens
 from keras_electra.pretraining.masking import max_predictions_for
-from keras_electra.pretraining.replaced_token_detection import (
-    discriminator_loss,
-)
 from keras_electra.pretraining.replaced_token_detection import generator_loss
 from keras_electra.pretraining.replaced_token_detection import gumbel_noise
 from keras_electra.pretraining.replaced_token_detection import (
@@ -18,6 +16,7 @@ from keras_electra.pretraining.replaced_token_detection import (
 from keras_electra.pretraining.replica_seed_generator import (
     ReplicaSeedGenerator,
 )
+from keras_electra.utils.constants import PRETRAINING_OBJECTIVES
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -28,6 +27,11 @@ class ReplacedTokenDetection(keras.layers.Layer):
     (`ElectraDiscriminator`), wires them to share one set of embeddings, and
     computes the replaced-token-detection losses of a batch. Used by
     `keras_electra.ElectraPretrainer`; `step` is the whole method.
+
+    With `objective="mlm"` it computes the masked-LM loss alone
+    (`masked_lm_step`: the same masking and the same generator half,
+    `generator_step`, with no sampling and no discriminator); the
+    discriminator outputs are then zeros and its loss 0.
 
     Embedding sharing: the discriminator's `ElectraEmbedding` (word,
     position and segment tables and the LayerNorm) embeds the generator's
@@ -48,6 +52,8 @@ class ReplacedTokenDetection(keras.layers.Layer):
         discriminator_weight: float. Weight of the discriminator loss.
         temperature: float. Sampling temperature of the generator.
         seed: int. Seed of the masking and sampling noise.
+        objective: `"rtd"` (replaced token detection) or `"mlm"`
+            (masked-LM alone).
 
     Call arguments:
         inputs: dict with `"token_ids"`, `"segment_ids"`, `"padding_mask"`.
@@ -65,8 +71,10 @@ class ReplacedTokenDetection(keras.layers.Layer):
         discriminator_weight=50.0,
         temperature=1.0,
         seed=None,
+        objective="rtd",
         **kwargs,
     ):
+        check_objective(objective)
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -87,12 +95,15 @@ class ReplacedTokenDetection(keras.layers.Layer):
         self.discriminator_weight = discriminator_weight
         self.temperature = temperature
         self.seed = seed
+        self.objective = objective
 
     def build(self, input_shape=None):
         self.built = True  # The generator and discriminator come built.
 
     def call(self, inputs, training=False):
         masked = self.mask(inputs)
+        if self.objective == "mlm":
+            return self.masked_lm_step(inputs, masked, training=training)
         batch_size, num_slots = ops.shape(masked["mask_positions"])
         vocabulary_size = self.embeddings.vocabulary_size
         noise = gumbel_noise(
@@ -149,15 +160,8 @@ class ReplacedTokenDetection(keras.layers.Layer):
         padding_mask = inputs["padding_mask"]
 
         # Generator: predict the original tokens at the masked positions.
-        generator_logits = self.generator_logits(
-            masked["token_ids"],
-            segment_ids,
-            padding_mask,
-            masked["mask_positions"],
-            training=training,
-        )
-        gen_loss = generator_loss(
-            generator_logits, masked["mask_ids"], masked["mask_weights"]
+        generator_logits, gen_loss = self.generator_step(
+            inputs, masked, training=training
         )
 
         # Sample: every masked position gets a token from the generator.
@@ -186,19 +190,42 @@ class ReplacedTokenDetection(keras.layers.Layer):
 
         # Loss: the paper's L_MLM + lambda * L_Disc.
         loss = gen_loss + self.discriminator_weight * disc_loss
-        return {
-            "loss": loss,
-            "generator_loss": gen_loss,
-            "discriminator_loss": disc_loss,
-            "generator_predictions": ops.cast(
-                ops.argmax(generator_logits, axis=-1), "int32"
-            ),
-            "mask_ids": masked["mask_ids"],
-            "mask_weights": masked["mask_weights"],
-            "corrupted_ids": corrupted_ids,
-            "replaced": replaced,
-            "discriminator_logits": ops.cast(discriminator_logits, "float32"),
-        }
+        return _outputs(
+            loss, gen_loss, disc_loss, generator_logits, masked,
+            corrupted_ids, replaced, discriminator_logits,
+        )
+
+    def masked_lm_step(self, inputs, masked, training=False):
+        """Masked-LM alone: the generator half of `step` (BERT's loss at
+        the masked positions), with no sampling and no discriminator.
+
+        Returns the keys of `step`; the discriminator's are zeros (its
+        loss 0, nothing replaced) and `"loss"` is the generator's loss.
+        """
+        inputs = {k: ops.convert_to_tensor(v) for k, v in inputs.items()}
+        masked = {k: ops.convert_to_tensor(v) for k, v in masked.items()}
+        generator_logits, gen_loss = self.generator_step(
+            inputs, masked, training=training
+        )
+        zeros = ops.zeros_like(inputs["token_ids"])
+        return _outputs(
+            gen_loss, gen_loss, ops.zeros_like(gen_loss), generator_logits,
+            masked, masked["token_ids"], zeros, zeros,
+        )
+
+    def generator_step(self, inputs, masked, training=False):
+        """The generator half of both objectives: its logits at the masked
+        positions, `[batch, N, vocab]`, and its masked-LM loss (the mean
+        cross-entropy over the real masked slots)."""
+        logits = self.generator_logits(
+            masked["token_ids"],
+            inputs["segment_ids"],
+            inputs["padding_mask"],
+            masked["mask_positions"],
+            training=training,
+        )
+        loss = generator_loss(logits, masked["mask_ids"], masked["mask_weights"])
+        return logits, loss
 
     def generator_logits(
         self, token_ids, segment_ids, padding_mask, mask_positions, training
@@ -245,6 +272,7 @@ class ReplacedTokenDetection(keras.layers.Layer):
                 "discriminator_weight": self.discriminator_weight,
                 "temperature": self.temperature,
                 "seed": self.seed,
+                "objective": self.objective,
             }
         )
         return config
@@ -256,6 +284,35 @@ class ReplacedTokenDetection(keras.layers.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
+
+
+def check_objective(objective):
+    """A clear error for an unknown pre-training objective."""
+    if objective not in PRETRAINING_OBJECTIVES:
+        raise ValueError(
+            f"`objective` must be one of {PRETRAINING_OBJECTIVES} (replaced "
+            f"token detection, masked-LM alone). Received: {objective!r}"
+        )
+
+
+def _outputs(
+    loss, gen_loss, disc_loss, generator_logits, masked, corrupted_ids,
+    replaced, discriminator_logits,
+):
+    """The step's outputs: the losses and what the metrics need."""
+    return {
+        "loss": loss,
+        "generator_loss": gen_loss,
+        "discriminator_loss": disc_loss,
+        "generator_predictions": ops.cast(
+            ops.argmax(generator_logits, axis=-1), "int32"
+        ),
+        "mask_ids": masked["mask_ids"],
+        "mask_weights": masked["mask_weights"],
+        "corrupted_ids": corrupted_ids,
+        "replaced": replaced,
+        "discriminator_logits": ops.cast(discriminator_logits, "float32"),
+    }
 
 
 def tie_generator_head(generator, token_embedding):

@@ -171,7 +171,7 @@ def test_the_installed_command_exits_2(tmp_path):
 
 def test_pretraining_data_names_the_file_and_line(tmp_path):
     from keras_electra.pretraining import PretrainingData
-    from tests.pretraining.helpers import tiny_tokenizer
+    from tests.tiny_models import tiny_tokenizer
 
     tokenizer = tiny_tokenizer()
     good = "the quick fox\n" * 20 + "\n" + "a lazy dog\n" * 20

@@ -17,8 +17,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_electra.conversion import google_tf1_loader
 from keras_electra.conversion.google_tf1_loader import load_google_tf1_model
+from keras_electra.pretraining import pair_preset
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
@@ -168,9 +168,9 @@ def test_pair_cli_writes_two_presets_and_description(google_release, tmp_path):
          "--output", out, directory]
     )
     assert code == 0
-    with open(os.path.join(out, google_tf1_loader.PAIR_FILE)) as f:
+    with open(os.path.join(out, pair_preset.PAIR_FILE)) as f:
         pair = json.load(f)
-    assert pair["format"] == google_tf1_loader.PAIR_FORMAT
+    assert pair["format"] == pair_preset.PAIR_FORMAT
     assert pair["tied_embeddings"] is True
     assert pair["global_step"] == GLOBAL_STEP
     batch = padded_batch(len(TINY_VOCAB))

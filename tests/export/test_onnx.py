@@ -8,7 +8,7 @@ from keras import ops
 import keras_electra
 from keras_electra.export.onnx import export_onnx
 from tests.conftest import TINY_VOCAB
-from tests.export.test_saved_model import tiny_backbone
+from tests.tiny_models import tiny_backbone
 
 
 def test_masked_lm_onnx_matches_predict(tmp_path):

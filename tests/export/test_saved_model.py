@@ -31,6 +31,7 @@ from keras_electra.export.serving_heads import serving_head_class
 from keras_electra.models.electra_task_export import ServingExportMixin
 from tests.conftest import TINY_VOCAB
 from tests.span_head import solve_span_head
+from tests.tiny_models import tiny_backbone
 
 # The served outputs against Keras': 1e-5, relative to the outputs' size
 # where that is above 1 (the question answerer's fitted span head gives
@@ -81,20 +82,6 @@ TAGS = ["O", "B-ANIMAL", "I-ANIMAL"]
 CLASSES = ["entailment", "neutral", "contradiction"]
 PROMPTS = QUESTIONS
 CHOICES = [[TEXTS[i], TEXTS[(i + 2) % 7], CONTEXTS[i]] for i in range(7)]
-
-
-def tiny_backbone(seed):
-    keras.utils.set_random_seed(seed)
-    return keras_electra.ElectraBackbone(
-        vocabulary_size=len(TINY_VOCAB),
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        embedding_dim=8,
-        intermediate_dim=32,
-        max_sequence_length=MAX_SEQUENCE_LENGTH,
-        dropout=0.0,
-    )
 
 
 def build_tasks():

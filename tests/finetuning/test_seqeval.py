@@ -1,7 +1,7 @@
 import pytest
 
-from keras_electra.finetuning.seqeval import entity_scores
-from keras_electra.finetuning.seqeval import get_entities
+from keras_electra.metrics.seqeval import entity_scores
+from keras_electra.metrics.seqeval import get_entities
 
 
 def test_bio_entities():

@@ -12,25 +12,19 @@ import tensorflow as tf
 
 import keras_electra
 from tests.conftest import TINY_VOCAB
+from tests.tiny_models import tiny_backbone
 
 VOCABULARY_SIZE = 100
 MAX_SEQUENCE_LENGTH = 32
 
 
-def tiny_backbone():
-    return keras_electra.ElectraBackbone(
-        vocabulary_size=VOCABULARY_SIZE,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=MAX_SEQUENCE_LENGTH,
-    )
+# The shared tiny backbone, 1 layer, on a 100-piece vocabulary.
+BACKBONE = dict(vocabulary_size=VOCABULARY_SIZE, num_layers=1, embedding_dim=None)
 
 
 @pytest.fixture(scope="module")
 def backbone():
-    return tiny_backbone()
+    return tiny_backbone(**BACKBONE)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +41,7 @@ def pretrainer():
     ]
     tokenizer = keras_electra.ElectraTokenizer(vocabulary=vocabulary)
     pretrainer = keras_electra.ElectraPretrainer(
-        tiny_backbone(), tokenizer=tokenizer, seed=0
+        tiny_backbone(**BACKBONE), tokenizer=tokenizer, seed=0
     )
     pretrainer.compile()
     return pretrainer

@@ -4,32 +4,24 @@ import pytest
 from keras import ops
 from keras_hub.src.tests.test_case import TestCase
 
-from keras_electra import ElectraBackbone
 from keras_electra import ElectraClassifier
 from keras_electra import ElectraTextClassifierPreprocessor
 from keras_electra import ElectraTokenizer
 from keras_electra.conversion.transformers_loader import (
     export_transformers_weights,
 )
-from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.optimizers.optimization import create_optimizer
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
 from tests.conftest import torch_inputs
+from tests.tiny_models import tiny_backbone
 
-
-def tiny_backbone(**kwargs):
-    return ElectraBackbone(
-        vocabulary_size=len(TINY_VOCAB),
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=32,
-        **kwargs,
-    )
+# The shared tiny backbone with embeddings as wide as its hidden layer and
+# Keras' default dropout.
+BACKBONE = dict(embedding_dim=None, dropout=0.1)
 
 
 def tiny_preprocessor():
@@ -64,7 +56,7 @@ class ElectraClassifierTest(TestCase):
             self.assertAllClose(exported[key], state[key].numpy())
 
     def test_google_head_is_dropout_then_dense_on_cls(self):
-        classifier = ElectraClassifier(tiny_backbone(), num_classes=4)
+        classifier = ElectraClassifier(tiny_backbone(**BACKBONE), num_classes=4)
         head = classifier.classification_head
         self.assertIsNone(head.dense)
         batch = padded_batch(len(TINY_VOCAB), batch=2, seq=8)
@@ -80,7 +72,7 @@ class ElectraClassifierTest(TestCase):
     def test_fit_raw_strings_pairs_and_regression(self):
         keras.utils.set_random_seed(0)
         classifier = ElectraClassifier(
-            tiny_backbone(), num_classes=2, preprocessor=tiny_preprocessor()
+            tiny_backbone(**BACKBONE), num_classes=2, preprocessor=tiny_preprocessor()
         )
         # Learnable: the label is 1 for "the ...", 0 for "a ...". Google's
         # optimizer (a larger learning rate) and the default loss must
@@ -105,7 +97,7 @@ class ElectraClassifierTest(TestCase):
         classifier.fit(pairs, [0, 1], batch_size=2, verbose=0)
         # Regression (STS-B): one output, mean squared error.
         regressor = ElectraClassifier(
-            tiny_backbone(dropout=0.0),
+            tiny_backbone(embedding_dim=None),
             num_classes=1,
             preprocessor=tiny_preprocessor(),
             dropout=0.0,
@@ -141,7 +133,7 @@ class ElectraClassifierTest(TestCase):
 
     def test_saving_round_trip(self):
         classifier = ElectraClassifier(
-            tiny_backbone(), num_classes=3, head="transformers"
+            tiny_backbone(**BACKBONE), num_classes=3, head="transformers"
         )
         self.run_model_saving_test(
             cls=ElectraClassifier,
@@ -155,4 +147,4 @@ class ElectraClassifierTest(TestCase):
 
     def test_bad_head(self):
         with pytest.raises(ValueError, match="`head` must be one of"):
-            ElectraClassifier(tiny_backbone(), num_classes=2, head="pooler")
+            ElectraClassifier(tiny_backbone(**BACKBONE), num_classes=2, head="pooler")

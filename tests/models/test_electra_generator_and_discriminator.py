@@ -7,20 +7,11 @@ from keras import ops
 
 import keras_electra
 from tests.conftest import TINY_VOCAB
+from tests.tiny_models import tiny_backbone
 
 
-def tiny_backbone(seed=0):
-    keras.utils.set_random_seed(seed)
-    return keras_electra.ElectraBackbone(
-        vocabulary_size=len(TINY_VOCAB),
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=32,
-        embedding_dim=16,
-        intermediate_dim=64,
-        max_sequence_length=16,
-        dropout=0.0,
-    )
+# The shared tiny backbone, twice as wide, 16 positions.
+BACKBONE = dict(hidden_dim=32, embedding_dim=16, max_sequence_length=16)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +26,7 @@ def test_generator_learns_to_fill_mask(tokenizer):
         mask_selection_rate=0.3,
         mask_selection_length=3,
     )
-    generator = keras_electra.ElectraMaskedLM(tiny_backbone(), preprocessor)
+    generator = keras_electra.ElectraMaskedLM(tiny_backbone(0, **BACKBONE), preprocessor)
     generator.compile(optimizer=keras.optimizers.Adam(1e-2))
     texts = ["the quick brown fox jumped over the lazy dog"] * 64
     history = generator.fit(texts, batch_size=32, epochs=12, verbose=0)
@@ -48,7 +39,7 @@ def test_generator_learns_to_fill_mask(tokenizer):
 
 def test_fill_mask_needs_a_mask(tokenizer):
     preprocessor = keras_electra.ElectraMaskedLMPreprocessor(tokenizer, sequence_length=8)
-    generator = keras_electra.ElectraMaskedLM(tiny_backbone(), preprocessor)
+    generator = keras_electra.ElectraMaskedLM(tiny_backbone(0, **BACKBONE), preprocessor)
     with pytest.raises(ValueError, match=r"\[MASK\]"):
         generator.fill_mask("no mask here")
 
@@ -57,7 +48,7 @@ def test_discriminator_learns_which_token_was_replaced(tokenizer):
     preprocessor = keras_electra.ElectraTextClassifierPreprocessor(
         tokenizer, sequence_length=8
     )
-    discriminator = keras_electra.ElectraDiscriminator(tiny_backbone(), preprocessor)
+    discriminator = keras_electra.ElectraDiscriminator(tiny_backbone(0, **BACKBONE), preprocessor)
     discriminator.compile(optimizer=keras.optimizers.Adam(3e-3))
     # "cat" in a dog sentence is the replaced token (position 3).
     texts = ["the lazy cat sat", "the lazy dog sat"] * 32
@@ -81,7 +72,7 @@ def test_discriminator_learns_which_token_was_replaced(tokenizer):
 
 
 def test_task_configs_round_trip():
-    backbone = tiny_backbone()
+    backbone = tiny_backbone(0, **BACKBONE)
     for task in (
         keras_electra.ElectraDiscriminator(backbone),
         keras_electra.ElectraMaskedLM(backbone),

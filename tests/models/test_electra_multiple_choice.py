@@ -3,20 +3,20 @@ import numpy as np
 from keras import ops
 from keras_hub.src.tests.test_case import TestCase
 
-from keras_electra import ElectraBackbone
 from keras_electra import ElectraMultipleChoice
 from keras_electra import ElectraMultipleChoicePreprocessor
 from keras_electra import ElectraTokenizer
 from keras_electra.conversion.transformers_loader import (
     export_transformers_weights,
 )
-from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.optimizers.optimization import create_optimizer
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
 from tests.conftest import torch_inputs
+from tests.tiny_models import tiny_backbone
 
 PROMPTS = ["the cat sat on the", "the quick brown fox"]
 CHOICES = [["mat .", "dog", "fox jumped"], ["jumped", "sat on", "was lazy"]]
@@ -72,10 +72,8 @@ class ElectraMultipleChoiceTest(TestCase):
         self.assertEqual(short_ids[0, 2].tolist(), [ids[t] for t in tokens])
 
         keras.utils.set_random_seed(0)
-        backbone = ElectraBackbone(
-            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
-            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
-            dropout=0.0,
+        backbone = tiny_backbone(
+            num_layers=1, embedding_dim=None, max_sequence_length=16
         )
         # No dropout: the training loss and the predictions below see the
         # same network.

@@ -4,7 +4,6 @@ import pytest
 from keras import ops
 from keras_hub.src.tests.test_case import TestCase
 
-from keras_electra import ElectraBackbone
 from keras_electra import ElectraQuestionAnswerer
 from keras_electra import ElectraQuestionAnswererPreprocessor
 from keras_electra import ElectraTokenizer
@@ -18,6 +17,7 @@ from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
 from tests.conftest import torch_inputs
 from tests.span_head import solve_span_head
+from tests.tiny_models import tiny_backbone
 
 QUESTIONS = ["what sat on the mat ?", "what jumped ?"]
 CONTEXTS = [
@@ -66,9 +66,8 @@ class ElectraQuestionAnswererTest(TestCase):
         import torch
 
         keras.utils.set_random_seed(0)
-        backbone = ElectraBackbone(
-            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
-            hidden_dim=16, intermediate_dim=32, max_sequence_length=32,
+        backbone = tiny_backbone(
+            num_layers=1, embedding_dim=None, dropout=0.1
         )
         tokenizer = ElectraTokenizer(vocabulary=TINY_VOCAB)
         preprocessor = ElectraQuestionAnswererPreprocessor(
@@ -139,9 +138,9 @@ class ElectraQuestionAnswererTest(TestCase):
         self.assertEqual(result["text"], "cat sat")
 
     def test_empty_context_has_no_answer(self):
-        backbone = ElectraBackbone(
-            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
-            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
+        backbone = tiny_backbone(
+            num_layers=1, embedding_dim=None, max_sequence_length=16,
+            dropout=0.1,
         )
         preprocessor = ElectraQuestionAnswererPreprocessor(
             ElectraTokenizer(vocabulary=TINY_VOCAB), sequence_length=16

@@ -4,20 +4,20 @@ import pytest
 from keras import ops
 from keras_hub.src.tests.test_case import TestCase
 
-from keras_electra import ElectraBackbone
 from keras_electra import ElectraTokenClassifier
 from keras_electra import ElectraTokenClassifierPreprocessor
 from keras_electra import ElectraTokenizer
 from keras_electra.conversion.transformers_loader import (
     export_transformers_weights,
 )
-from keras_electra.finetuning.optimization import create_optimizer
+from keras_electra.optimizers.optimization import create_optimizer
 from tests.conftest import TINY_VOCAB
 from tests.conftest import padded_batch
 from tests.conftest import randomize_
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
 from tests.conftest import torch_inputs
+from tests.tiny_models import tiny_backbone
 
 TAGS = ["O", "B-ANIMAL", "I-ANIMAL"]
 # "cats" -> cat ##s, "mats." -> mat ##s ., "" -> no piece at all.
@@ -112,14 +112,8 @@ class ElectraTokenClassifierTest(TestCase):
 
     def test_fit_on_words_and_entity_scores(self):
         keras.utils.set_random_seed(0)
-        backbone = ElectraBackbone(
-            vocabulary_size=len(TINY_VOCAB),
-            num_layers=1,
-            num_heads=2,
-            hidden_dim=16,
-            intermediate_dim=32,
-            max_sequence_length=16,
-            dropout=0.0,
+        backbone = tiny_backbone(
+            num_layers=1, embedding_dim=None, max_sequence_length=16
         )
         tagger = ElectraTokenClassifier(
             backbone, preprocessor=tiny_preprocessor(), label_names=TAGS,
@@ -160,9 +154,9 @@ class ElectraTokenClassifierTest(TestCase):
         )
 
     def test_errors(self):
-        backbone = ElectraBackbone(
-            vocabulary_size=len(TINY_VOCAB), num_layers=1, num_heads=2,
-            hidden_dim=16, intermediate_dim=32, max_sequence_length=16,
+        backbone = tiny_backbone(
+            num_layers=1, embedding_dim=None, max_sequence_length=16,
+            dropout=0.1,
         )
         with pytest.raises(ValueError, match="needs `num_classes`"):
             ElectraTokenClassifier(backbone)

@@ -24,6 +24,7 @@ from tests.conftest import TINY_VOCAB
 from tests.conftest import randomize_
 from tests.conftest import save_hf_checkpoint
 from tests.conftest import tiny_hf_config
+from tests.tiny_models import tiny_backbone
 
 NAMES = ["anger", "joy", "sadness"]
 TEXTS = ["the quick brown fox jumped", "a cat sat on the mat", "the dog was lazy"]
@@ -169,19 +170,8 @@ def test_transformers_default_names_mean_no_names(tmp_path):
     assert again.config.id2label == {0: "LABEL_0", 1: "LABEL_1"}
 
 
-def tiny_backbone():
-    return keras_electra.ElectraBackbone(
-        vocabulary_size=len(TINY_VOCAB),
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-    )
-
-
 def test_label_names_are_checked_and_kept_in_the_config():
-    backbone = tiny_backbone()
+    backbone = tiny_backbone(num_layers=1, max_sequence_length=16)
     with pytest.raises(ValueError, match="`label_names` has 2 names but"):
         keras_electra.ElectraClassifier(
             backbone, num_classes=3, label_names=["a", "b"]

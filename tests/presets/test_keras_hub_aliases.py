@@ -7,6 +7,7 @@ import os
 
 from keras_electra import presets
 from keras_electra.cli import app
+from keras_electra.presets import cache
 from keras_electra.presets import resolver
 
 
@@ -26,7 +27,7 @@ def test_every_keras_hub_electra_name_is_an_alias():
 
 
 def test_an_alias_resolves_to_the_same_cached_preset(tmp_path, monkeypatch):
-    monkeypatch.setenv(resolver.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     name = "electra_base_discriminator_en"
     target = presets.preset_path(name)
     os.makedirs(target)

@@ -7,43 +7,26 @@ import numpy as np
 import keras_electra
 from tests.conftest import TEST_DATA
 from tests.conftest import TINY_VOCAB
+from tests.tiny_models import tiny_backbone
+from tests.tiny_models import tiny_tokenizer
 
 CORPUS = os.path.join(TEST_DATA, "corpus")
 # TINY_VOCAB's special tokens.
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 
 
-def tiny_tokenizer(vocabulary=TINY_VOCAB):
-    return keras_electra.ElectraTokenizer(vocabulary=vocabulary)
-
-
-def tiny_discriminator_backbone(
-    vocabulary_size=len(TINY_VOCAB),
-    num_layers=1,
-    hidden_dim=32,
-    embedding_dim=16,
-    max_sequence_length=32,
-    dropout=0.1,
-    dtype=None,
-):
-    return keras_electra.ElectraBackbone(
-        vocabulary_size=vocabulary_size,
-        num_layers=num_layers,
-        num_heads=2,
-        hidden_dim=hidden_dim,
-        embedding_dim=embedding_dim,
-        intermediate_dim=2 * hidden_dim,
-        dropout=dropout,
-        max_sequence_length=max_sequence_length,
-        dtype=dtype,
-    )
+# The pre-training tests' discriminator: the shared tiny backbone with 1
+# layer, hidden 32, embeddings 16 and dropout.
+DISCRIMINATOR = dict(num_layers=1, hidden_dim=32, embedding_dim=16, dropout=0.1)
 
 
 def tiny_pretrainer(seed=0, tokenizer=None, dtype=None, dropout=0.1, **kwargs):
     """Discriminator hidden 32 (1 layer); generator hidden 8 (fraction 1/4)."""
     tokenizer = tokenizer or tiny_tokenizer()
-    backbone = tiny_discriminator_backbone(
-        vocabulary_size=tokenizer.vocabulary_size(), dtype=dtype, dropout=dropout
+    backbone = tiny_backbone(
+        **{**DISCRIMINATOR, "dropout": dropout},
+        vocabulary_size=tokenizer.vocabulary_size(),
+        dtype=dtype,
     )
     return keras_electra.ElectraPretrainer(
         backbone, tokenizer=tokenizer, seed=seed, **kwargs

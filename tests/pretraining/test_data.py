@@ -15,7 +15,7 @@ from tests.conftest import VOCAB_PATH
 from tests.pretraining.helpers import CLS
 from tests.pretraining.helpers import CORPUS
 from tests.pretraining.helpers import SEP
-from tests.pretraining.helpers import tiny_tokenizer
+from tests.tiny_models import tiny_tokenizer
 
 GUTENBERG = os.path.join(CORPUS, "gutenberg")
 

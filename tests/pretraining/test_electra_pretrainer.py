@@ -10,9 +10,10 @@ from keras import ops
 import keras_electra
 from keras_electra.pretraining import generator_backbone_for
 from tests.pretraining.helpers import packed_batch
-from tests.pretraining.helpers import tiny_discriminator_backbone
+from tests.pretraining.helpers import DISCRIMINATOR
 from tests.pretraining.helpers import tiny_pretrainer
-from tests.pretraining.helpers import tiny_tokenizer
+from tests.tiny_models import tiny_backbone
+from tests.tiny_models import tiny_tokenizer
 
 METRICS = {
     "loss",
@@ -281,7 +282,7 @@ def test_config_round_trip(trained):
 
 def test_clear_errors():
     tokenizer = tiny_tokenizer()
-    discriminator = tiny_discriminator_backbone()
+    discriminator = tiny_backbone(**DISCRIMINATOR)
     wrong = keras_electra.ElectraBackbone(
         vocabulary_size=discriminator.vocabulary_size,
         num_layers=1,
@@ -402,7 +403,7 @@ def test_tied_pair_round_trips_tied(tied):
 
 def test_tie_all_weights_errors(trained):
     tokenizer = tiny_tokenizer()
-    discriminator = tiny_discriminator_backbone()
+    discriminator = tiny_backbone(**DISCRIMINATOR)
     separate = generator_backbone_for(discriminator)
     with pytest.raises(ValueError, match="tie_all_weights"):
         keras_electra.ElectraPretrainer(

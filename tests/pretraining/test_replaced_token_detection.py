@@ -2,9 +2,7 @@ import numpy as np
 from keras import ops
 
 import keras_electra
-from keras_electra.pretraining.replaced_token_detection import (
-    discriminator_loss,
-)
+from keras_electra.losses.replaced_token_loss import discriminator_loss
 from keras_electra.pretraining.replaced_token_detection import generator_loss
 from keras_electra.pretraining.replaced_token_detection import (
     replace_masked_tokens,
