@@ -1,6 +1,7 @@
 import collections
 import glob
 import gzip
+import json
 import os
 import random
 import threading
@@ -391,3 +392,146 @@ def _to_json(snapshot):
 def _rng_json(state):
     version, internal, gauss = state
     return [version, list(internal), gauss]
+
+
+class ReplicaData:
+    """The pre-training stream of a data-parallel run, split by replica.
+
+    Replica `r` of `cluster.num_replicas` (`R`) streams its own
+    `PretrainingData`: shard `r` of `R` of the files, `batch_size // R`
+    examples per batch, the same `seed`. The global batch of a step is the
+    replicas' batches in replica order, so it depends only on the seed and
+    `R`, never on how the replicas are spread over processes; each process
+    reads only its own replicas' files. With one replica it is exactly
+    `PretrainingData(files, ..., batch_size=batch_size, seed=seed)`.
+
+    Its position (each local replica's) is saved by `PretrainingCheckpoint`
+    as `data-replica-<r>.json`, and restored by replica, so a run resumes
+    exactly on any spread of the same number of replicas.
+
+    Args:
+        files, tokenizer, sequence_length, seed, shuffle_buffer_size: as
+            `PretrainingData`.
+        cluster: the `keras_electra.pretraining.Cluster` of the run.
+        batch_size: int. The global batch (all replicas together); a
+            multiple of the number of replicas.
+    """
+
+    def __init__(
+        self,
+        files,
+        tokenizer,
+        cluster,
+        sequence_length=128,
+        batch_size=128,
+        seed=0,
+        shuffle_buffer_size=100,
+    ):
+        replicas = cluster.num_replicas
+        if batch_size % replicas:
+            raise ValueError(
+                f"The global batch size {batch_size} is not a multiple of "
+                f"the {replicas} replicas."
+            )
+        self.cluster = cluster
+        self.batch_size = batch_size
+        self.sequence_length = sequence_length
+        self.streams = {
+            r: PretrainingData(
+                files,
+                tokenizer,
+                sequence_length=sequence_length,
+                batch_size=batch_size // replicas,
+                seed=seed,
+                num_shards=replicas,
+                shard_index=r,
+                shuffle_buffer_size=shuffle_buffer_size,
+            )
+            for r in cluster.local_replicas
+        }
+
+    def check_files(self):
+        for stream in self.streams.values():
+            stream.check_files()
+
+    def _replica_batches(self):
+        """Yield, per step, the local replicas' batches in replica order."""
+        iterators = [s.batches() for s in self.streams.values()]
+        while True:
+            yield [next(it) for it in iterators]
+
+    def dataset(self):
+        """What `fit` takes: this process's rows of each global batch.
+
+        Under a `tf.distribute` strategy, a distributed dataset whose
+        replica `r` gets stream `r`; otherwise the local replicas' batches
+        concatenated (Keras' JAX `DataParallel` assembles the global batch
+        from every process's rows).
+        """
+        import tensorflow as tf
+
+        per_replica = self.batch_size // self.cluster.num_replicas
+        strategy = self.cluster.strategy
+
+        def dataset(rows, generator):
+            spec = tf.TensorSpec((rows, self.sequence_length), tf.int32)
+            return tf.data.Dataset.from_generator(
+                generator,
+                output_signature={
+                    "token_ids": spec,
+                    "segment_ids": spec,
+                    "padding_mask": spec,
+                },
+            )
+
+        if strategy is None:
+
+            def concatenated():
+                for batches in self._replica_batches():
+                    yield {
+                        k: np.concatenate([b[k] for b in batches])
+                        for k in batches[0]
+                    }
+
+            return dataset(per_replica * len(self.streams), concatenated)
+
+        def interleaved():
+            # Consecutive elements go to consecutive local replicas.
+            for batches in self._replica_batches():
+                yield from batches
+
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.OFF
+        )
+        return strategy.distribute_datasets_from_function(
+            lambda context: dataset(per_replica, interleaved).with_options(
+                options
+            )
+        )
+
+    def write_position(self, directory, num_batches):
+        """Write each local replica's position after `num_batches`."""
+        os.makedirs(directory, exist_ok=True)
+        for r, stream in self.streams.items():
+            path = os.path.join(directory, replica_position_file(r))
+            with open(path + ".tmp", "w") as f:
+                json.dump(stream.state(num_batches), f)
+            os.replace(path + ".tmp", path)
+
+    def read_position(self, directory):
+        """Continue each local replica from its saved position."""
+        for r, stream in self.streams.items():
+            path = os.path.join(directory, replica_position_file(r))
+            if not os.path.exists(path):
+                raise ValueError(
+                    f"The checkpoint {directory} has no position for replica "
+                    f"{r} ({os.path.basename(path)}): it was saved from a "
+                    f"run with another number of replicas, or without data."
+                )
+            with open(path) as f:
+                stream.restore(json.load(f))
+
+
+def replica_position_file(replica):
+    return f"data-replica-{replica}.json"

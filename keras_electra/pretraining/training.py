@@ -14,6 +14,7 @@ def train(
     callbacks=None,
     keep=2,
     verbose="auto",
+    cluster=None,
 ):
     """Pre-train for `num_train_steps`, resuming from `checkpoint_dir`.
 
@@ -38,6 +39,11 @@ def train(
         callbacks: more Keras callbacks.
         keep: int. Checkpoints to keep.
         verbose: passed to `fit`.
+        cluster: the `keras_electra.pretraining.Cluster` of a data-parallel
+            run (from `data_parallel`), with `data` a `ReplicaData`, or
+            `None`. Only its chief writes checkpoints (`checkpoint_dir` must
+            be a file system every process sees). When another process is
+            lost, this one stops with a `RuntimeError` naming it.
 
     Returns:
         The `History` of this (possibly resumed) run, or `None` if the
@@ -63,7 +69,10 @@ def train(
     if checkpoint_dir is not None:
         step = restore_checkpoint(pretrainer, checkpoint_dir, data)
         callbacks.insert(
-            0, PretrainingCheckpoint(checkpoint_dir, save_every, data, keep)
+            0,
+            PretrainingCheckpoint(
+                checkpoint_dir, save_every, data, keep, cluster=cluster
+            ),
         )
     if step >= num_train_steps:
         return None
@@ -72,11 +81,16 @@ def train(
             f"The checkpoint is at step {step}, which is not a multiple of "
             f"`steps_per_epoch` ({steps_per_epoch})."
         )
-    return pretrainer.fit(
-        data.dataset(),
-        steps_per_epoch=steps_per_epoch,
-        epochs=num_train_steps // steps_per_epoch,
-        initial_epoch=step // steps_per_epoch,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    try:
+        return pretrainer.fit(
+            data.dataset(),
+            steps_per_epoch=steps_per_epoch,
+            epochs=num_train_steps // steps_per_epoch,
+            initial_epoch=step // steps_per_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    except Exception as e:
+        if cluster is None or not cluster.is_lost_peer_error(e):
+            raise
+        raise cluster.lost_worker_error(e) from e
