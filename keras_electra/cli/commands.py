@@ -447,8 +447,10 @@ def pretrain(args, run, fallback_texts=None, cluster=None):
 
     start = time.time()
     chief = cluster is None or cluster.is_chief
-    scope = cluster.scope() if cluster else contextlib.nullcontext()
-    with scope:
+    def scope():
+        return cluster.scope() if cluster else contextlib.nullcontext()
+
+    with scope():
         pretrainer, length = build_pretrainer(args)
     files, corpus = pretraining_files(
         args,
@@ -491,7 +493,7 @@ def pretrain(args, run, fallback_texts=None, cluster=None):
         f"   corpus: {corpus} ({len(files)} files); discriminator "
         f"{pretrainer.discriminator.count_params():,} parameters, {generator}"
     )
-    with scope:
+    with scope():
         pretrainer.compile(
             learning_rate=args.pretrain_learning_rate,
             num_train_steps=steps,

@@ -98,6 +98,50 @@ class Cluster:
         )
 
     @contextlib.contextmanager
+    def fitting(self, model):
+        """The context of `model.fit` under this cluster.
+
+        Keras 3.15's TensorFlow `fit` does not run under a multi-worker
+        `MultiWorkerMirroredStrategy` as it is (tensorflow/tensorflow#72388),
+        for two reasons this works around, for the fit only:
+
+        - it first builds the model on one batch averaged over replicas
+          with `strategy.reduce`, which fails on a dict of inputs. A model
+          without a strategy of its own skips that build and takes the
+          strategy of the scope it is fitted in, so the model's strategy
+          (Keras' private `_distribute_strategy`, no public setter) moves to
+          the scope, with the optimizer built first;
+        - it averages each step's logs over workers with
+          `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars:
+          the step's logs are given a leading axis of 1 (their mean over the
+          workers is the same number a `MirroredStrategy` logs).
+        """
+        if self.strategy is None or self.num_processes == 1:
+            yield
+            return
+        from keras import ops
+
+        own = model._distribute_strategy
+        train_step = model.train_step
+
+        def step_with_axis(data):
+            logs = train_step(data)
+            return {k: ops.reshape(v, (1,)) for k, v in logs.items()}
+
+        with self.strategy.scope():
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model._distribute_strategy = None
+            model.train_step = step_with_axis
+            model.train_function = None
+            try:
+                yield
+            finally:
+                model._distribute_strategy = own
+                del model.train_step
+                model.train_function = None
+
+    @contextlib.contextmanager
     def chief_directory(self, directory):
         """`directory` on the chief, a scratch directory elsewhere.
 

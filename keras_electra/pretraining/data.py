@@ -454,61 +454,61 @@ class ReplicaData:
         for stream in self.streams.values():
             stream.check_files()
 
-    def _replica_batches(self):
-        """Yield, per step, the local replicas' batches in replica order."""
-        iterators = [s.batches() for s in self.streams.values()]
-        while True:
-            yield [next(it) for it in iterators]
-
     def dataset(self):
-        """What `fit` takes: this process's rows of each global batch.
+        """What `fit` takes: a `tf.data.Dataset` of this process's rows.
 
-        Under a `tf.distribute` strategy, a distributed dataset whose
-        replica `r` gets stream `r`; otherwise the local replicas' batches
-        concatenated (Keras' JAX `DataParallel` assembles the global batch
-        from every process's rows).
+        Without a `tf.distribute` strategy (JAX), the local replicas'
+        batches concatenated: Keras' `DataParallel` assembles the global
+        batch from every process's rows. Under a strategy (TensorFlow),
+        global batches in which only this process's replicas' rows are
+        filled (the others are zeros): `tf.distribute` splits each global
+        batch by replica and, sharding by data, gives each worker its own
+        replicas' rows (keras-hub's `fit` takes a `tf.data.Dataset`, not a
+        distributed one).
         """
         import tensorflow as tf
 
-        per_replica = self.batch_size // self.cluster.num_replicas
-        strategy = self.cluster.strategy
+        replicas = self.cluster.num_replicas
+        rows = self.batch_size // replicas
+        local = list(self.streams)
+        distributed = self.cluster.strategy is not None
+        total = self.batch_size if distributed else rows * len(local)
 
-        def dataset(rows, generator):
-            spec = tf.TensorSpec((rows, self.sequence_length), tf.int32)
-            return tf.data.Dataset.from_generator(
-                generator,
-                output_signature={
-                    "token_ids": spec,
-                    "segment_ids": spec,
-                    "padding_mask": spec,
-                },
-            )
-
-        if strategy is None:
-
-            def concatenated():
-                for batches in self._replica_batches():
+        def batches():
+            iterators = [s.batches() for s in self.streams.values()]
+            while True:
+                parts = [next(it) for it in iterators]
+                if not distributed:
                     yield {
-                        k: np.concatenate([b[k] for b in batches])
-                        for k in batches[0]
+                        k: np.concatenate([p[k] for p in parts])
+                        for k in parts[0]
                     }
+                    continue
+                batch = {
+                    k: np.zeros((total, self.sequence_length), "int32")
+                    for k in parts[0]
+                }
+                for r, part in zip(local, parts):
+                    for k, v in part.items():
+                        batch[k][r * rows : (r + 1) * rows] = v
+                yield batch
 
-            return dataset(per_replica * len(self.streams), concatenated)
-
-        def interleaved():
-            # Consecutive elements go to consecutive local replicas.
-            for batches in self._replica_batches():
-                yield from batches
-
+        spec = tf.TensorSpec((total, self.sequence_length), tf.int32)
+        dataset = tf.data.Dataset.from_generator(
+            batches,
+            output_signature={
+                "token_ids": spec,
+                "segment_ids": spec,
+                "padding_mask": spec,
+            },
+        )
+        if not distributed:
+            return dataset
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = (
-            tf.data.experimental.AutoShardPolicy.OFF
+            tf.data.experimental.AutoShardPolicy.DATA
         )
-        return strategy.distribute_datasets_from_function(
-            lambda context: dataset(per_replica, interleaved).with_options(
-                options
-            )
-        )
+        return dataset.with_options(options)
 
     def write_position(self, directory, num_batches):
         """Write each local replica's position after `num_batches`."""

@@ -1,5 +1,7 @@
 """`train`: resumable ELECTRA pre-training with `fit()`."""
 
+import contextlib
+
 from keras_electra.pretraining.checkpointing import PretrainingCheckpoint
 from keras_electra.pretraining.checkpointing import restore_checkpoint
 
@@ -81,15 +83,17 @@ def train(
             f"The checkpoint is at step {step}, which is not a multiple of "
             f"`steps_per_epoch` ({steps_per_epoch})."
         )
+    fitting = cluster.fitting(pretrainer) if cluster else contextlib.nullcontext()
     try:
-        return pretrainer.fit(
-            data.dataset(),
-            steps_per_epoch=steps_per_epoch,
-            epochs=num_train_steps // steps_per_epoch,
-            initial_epoch=step // steps_per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+        with fitting:
+            return pretrainer.fit(
+                data.dataset(),
+                steps_per_epoch=steps_per_epoch,
+                epochs=num_train_steps // steps_per_epoch,
+                initial_epoch=step // steps_per_epoch,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
     except Exception as e:
         if cluster is None or not cluster.is_lost_peer_error(e):
             raise
