@@ -69,7 +69,8 @@ def train(
     step = 0
     callbacks = list(callbacks or [])
     if checkpoint_dir is not None:
-        step = restore_checkpoint(pretrainer, checkpoint_dir, data)
+        with cluster.scope() if cluster else contextlib.nullcontext():
+            step = restore_checkpoint(pretrainer, checkpoint_dir, data)
         callbacks.insert(
             0,
             PretrainingCheckpoint(
