@@ -21,6 +21,7 @@ from keras_electra.cli.shared import UsageError
 from keras_electra.utils import hugepages
 from keras_electra.utils import quiet
 from keras_electra.utils.constants import PRETRAINING_OBJECTIVES
+from keras_electra.utils.worker_addresses import parse_workers
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
 # loop fits in 10 minutes on 2 CPU cores (about 5 when idle; README.md, "The
@@ -37,6 +38,19 @@ def existing_file(value):
     if not os.path.isfile(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a file")
     return value
+
+
+def corpus_path(value):
+    if not os.path.exists(value):
+        raise argparse.ArgumentTypeError(f"{value!r} does not exist")
+    return value
+
+
+def worker_list(value):
+    try:
+        return parse_workers(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def labelled_file(value):
@@ -228,10 +242,10 @@ def _pretraining(parser, defaults, prefixed):
     group.add_argument(
         "--corpus",
         nargs="+",
-        type=existing_file,
-        help="pre-training text files: one paragraph per line, an empty "
-        "line between documents (.gz allowed); default: the bundled novels "
-        "(their training chapters)",
+        type=corpus_path,
+        help="pre-training text files or directories of them: one "
+        "paragraph per line, an empty line between documents (.gz allowed); "
+        "default: the bundled novels (their training chapters)",
     )
     names = lambda option: [f"{p}{option}"] + (  # noqa: E731
         [] if prefixed else [f"--pretrain-{option}"]
@@ -306,6 +320,34 @@ def _pretraining(parser, defaults, prefixed):
             "alone on the discriminator's network (BERT's objective, all "
             "weights tied; the comparison in benchmarks/RESULTS.md) (rtd)",
         )
+
+
+def _data_parallel(parser):
+    group = parser.add_argument_group(
+        "data parallelism (JAX, TensorFlow; README: \"Pre-training on many "
+        "machines\")"
+    )
+    group.add_argument(
+        "--workers",
+        type=worker_list,
+        help="HOST0:PORT0,HOST1:PORT1,...: every process of a multi-process "
+        "run, the same list in each; process 0 is the chief (JAX: its "
+        "address is the coordinator; TensorFlow: the list becomes "
+        "TF_CONFIG). --batch-size is then the global batch, and "
+        "--output-dir must be a file system every process sees",
+    )
+    group.add_argument(
+        "--process-id",
+        type=nonnegative_int,
+        help="this process's index in --workers (0 .. P-1)",
+    )
+    group.add_argument(
+        "--devices",
+        type=positive_int,
+        help="devices of this process to train on (default: all visible); "
+        "on a machine with only a CPU, the CPU is split into this many "
+        "logical devices",
+    )
 
 
 def _labelled_data(parser, with_train=True, with_validation=False):
@@ -542,6 +584,7 @@ def build_parser():
     _architecture(p, {**QUICKSTART, "preset": None})
     _sequence_length(p, QUICKSTART["sequence_length"])
     _pretraining(p, QUICKSTART, prefixed=False)
+    _data_parallel(p)
 
     f = add("finetune", "fine-tune a text classifier")
     _common(f)
@@ -689,6 +732,17 @@ def _check(parser, args):
             error("give TEXT arguments or --input FILE")
         if args.texts and args.input:
             error("give TEXT arguments or --input FILE, not both")
+    workers = getattr(args, "workers", None)
+    process_id = getattr(args, "process_id", None)
+    if workers and process_id is None:
+        error("--workers needs --process-id (this process's index)")
+    if process_id is not None and not workers:
+        error("--process-id needs --workers (every process's address)")
+    if workers and process_id >= len(workers):
+        error(
+            f"--process-id {process_id} is not in 0..{len(workers) - 1} "
+            f"(--workers has {len(workers)} addresses)"
+        )
     output_dir = getattr(args, "output_dir", None)
     if output_dir and os.path.isfile(output_dir):
         error(f"--output-dir {output_dir!r} is a file")

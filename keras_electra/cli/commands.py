@@ -1,5 +1,6 @@
 """What each `keras-electra` subcommand does (Keras is running by now)."""
 
+import contextlib
 import json
 import math
 import os
@@ -57,12 +58,14 @@ def verbose(args):
 class RunDir:
     """The run directory: config, checkpoints, results, plot, models."""
 
-    def __init__(self, args, command):
+    def __init__(self, args, command, chief=True):
         self.root = os.path.abspath(
             args.output_dir or default_output_dir(command)
         )
         os.makedirs(self.root, exist_ok=True)
         self.logdir = getattr(args, "logdir", None)
+        if not chief:
+            return  # A data-parallel run's other processes write nothing.
         config = {
             "command": command,
             "options": {k: v for k, v in vars(args).items() if k != "command"},
@@ -381,18 +384,40 @@ def write_corpus(documents, directory, stem):
     return paths
 
 
-def pretraining_files(args, run, fallback_texts=None):
+def corpus_files(paths):
+    """`--corpus`: files, and the files under directories (sorted)."""
+    files = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(
+            os.path.join(root, name)
+            for root, _, names in os.walk(path)
+            for name in names
+            if not name.startswith(".")
+        )
+        if not found:
+            raise UsageError(f"--corpus {path!r} holds no files")
+        files += found
+    return files
+
+
+def pretraining_files(args, run, fallback_texts=None, process_id=None):
     """The pre-training text files and a description of them.
 
     The bundled novels (training chapters only, one file per chapter, so
     that each pass visits the chapters in a new random order) and `.gz`
     corpora (one file per document, for the same reason) are written out
-    to `RUN/data/pretraining_corpus/` first.
+    to `RUN/data/pretraining_corpus/` first (each process of a
+    multi-process run writes its own copy, under `process-<i>/`).
     """
     directory = run.path("data", "pretraining_corpus")
+    if process_id is not None:
+        directory = os.path.join(directory, f"process-{process_id}")
     if args.corpus:
         files = []
-        for i, path in enumerate(args.corpus):
+        for i, path in enumerate(corpus_files(args.corpus)):
             if path.endswith(".gz"):
                 files += write_corpus(
                     readers.read_documents(path), directory, f"corpus{i}"
@@ -434,26 +459,59 @@ class CurveRecorder(keras.callbacks.Callback):
         return {k: [r.get(k) for r in self.rounds] for k in keys}
 
 
-def pretrain(args, run, fallback_texts=None):
+def data_parallel(args):
+    """The `Cluster` of --workers/--process-id/--devices (before any model
+    is built)."""
+    from keras_electra.pretraining import data_parallel
+
+    return data_parallel(
+        workers=getattr(args, "workers", None),
+        process_id=getattr(args, "process_id", None),
+        devices=getattr(args, "devices", None),
+    )
+
+
+def pretrain(args, run, fallback_texts=None, cluster=None):
     """Replaced-token-detection pre-training; writes `run/pretrained`.
 
     `keras_electra.pretraining.train` runs it (resumable: rerunning with
     the same run directory continues from `RUN/checkpoints/pretrain`).
+    With a `cluster` of several replicas, each streams its own shard
+    (`ReplicaData`); only the chief writes checkpoints, curves and the
+    model, and the other processes return `None`.
     """
     from keras_electra.pretraining import PretrainingData
+    from keras_electra.pretraining import ReplicaData
     from keras_electra.pretraining import train
 
     start = time.time()
-    pretrainer, length = build_pretrainer(args)
-    files, corpus = pretraining_files(args, run, fallback_texts)
-    data = PretrainingData(
-        files,
-        pretrainer.tokenizer,
+    chief = cluster is None or cluster.is_chief
+    def scope():
+        return cluster.scope() if cluster else contextlib.nullcontext()
+
+    with scope():
+        pretrainer, length = build_pretrainer(args)
+    files, corpus = pretraining_files(
+        args,
+        run,
+        fallback_texts,
+        cluster.process_id if cluster and cluster.num_processes > 1 else None,
+    )
+    options = dict(
         sequence_length=length,
         batch_size=args.pretrain_batch_size,
         seed=args.seed,
         shuffle_buffer_size=args.shuffle_buffer,
     )
+    if cluster and cluster.num_replicas > 1:
+        data = ReplicaData(files, pretrainer.tokenizer, cluster, **options)
+        say(
+            f"   data parallel: {cluster.num_replicas} replicas over "
+            f"{cluster.num_processes} process(es); this is process "
+            f"{cluster.process_id}, replicas {cluster.local_replicas}"
+        )
+    else:
+        data = PretrainingData(files, pretrainer.tokenizer, **options)
     per_round = min(args.log_every, args.pretrain_steps)
     steps = math.ceil(args.pretrain_steps / per_round) * per_round
     warmup = (
@@ -475,12 +533,14 @@ def pretrain(args, run, fallback_texts=None):
         f"   corpus: {corpus} ({len(files)} files); discriminator "
         f"{pretrainer.discriminator.count_params():,} parameters, {generator}"
     )
-    pretrainer.compile(
-        learning_rate=args.pretrain_learning_rate,
-        num_train_steps=steps,
-        warmup_steps=warmup,
-    )
+    with scope():
+        pretrainer.compile(
+            learning_rate=args.pretrain_learning_rate,
+            num_train_steps=steps,
+            warmup_steps=warmup,
+        )
     recorder = CurveRecorder(run.path("pretraining_history.json"), per_round)
+    callbacks = [recorder] + run.callbacks("pretrain", checkpoints=False)
     fit_start = time.time()
     train(
         pretrainer,
@@ -489,12 +549,20 @@ def pretrain(args, run, fallback_texts=None):
         checkpoint_dir=run.path("checkpoints", "pretrain"),
         save_every=per_round,
         steps_per_epoch=per_round,
-        callbacks=[recorder] + run.callbacks("pretrain", checkpoints=False),
+        callbacks=callbacks if chief else [],
         verbose=verbose(args),
+        cluster=cluster,
     )
     fit_seconds = time.time() - fit_start
-    output = run.path("pretrained")
-    pretrainer.save_to_preset(output)
+    with (
+        cluster.chief_directory(run.path("pretrained"))
+        if cluster
+        else contextlib.nullcontext(run.path("pretrained"))
+    ) as output:
+        pretrainer.save_to_preset(output)
+    if not chief:
+        say(f"   process {cluster.process_id}: trained in {fit_seconds:.0f} s")
+        return None
     history = recorder.history()
     plot = None
     if history.get("step"):
@@ -701,8 +769,11 @@ def export_classifier(classifier, path, label_names):
 
 
 def cmd_pretrain(args):
-    run = RunDir(args, "pretrain")
-    result = pretrain(args, run)
+    cluster = data_parallel(args)
+    run = RunDir(args, "pretrain", chief=cluster.is_chief)
+    result = pretrain(args, run, cluster=cluster)
+    if result is None:
+        return
     run.write_json("results.json", {"pretraining": result})
     say(f"\nPre-trained generator + discriminator: {result['preset']}")
     if result["plot"]:

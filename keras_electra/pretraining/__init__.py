@@ -6,7 +6,9 @@
 - `PretrainingData`: streamed, sharded, resumable batches from text files;
 - `ElectraAdamW`, `ElectraLearningRateSchedule`: Google's optimizer and
   schedule (`keras_electra.optimizers`, also used for fine-tuning);
-- `train`, `PretrainingCheckpoint`: resumable training.
+- `train`, `PretrainingCheckpoint`: resumable training;
+- `data_parallel`, `Cluster`, `ReplicaData`: data parallelism over the
+  devices of one or many processes (JAX, TensorFlow).
 """
 
 # One optimizer and schedule for pre-training and fine-tuning.
@@ -16,7 +18,10 @@ from keras_electra.pretraining.checkpointing import PretrainingCheckpoint
 from keras_electra.pretraining.checkpointing import latest_checkpoint
 from keras_electra.pretraining.checkpointing import restore_checkpoint
 from keras_electra.pretraining.checkpointing import save_checkpoint
+from keras_electra.pretraining.cluster import Cluster
+from keras_electra.pretraining.cluster import data_parallel
 from keras_electra.pretraining.data import PretrainingData
+from keras_electra.pretraining.data import ReplicaData
 from keras_electra.pretraining.electra_pretrainer import ElectraPretrainer
 from keras_electra.pretraining.electra_pretrainer import generator_backbone_for
 from keras_electra.pretraining.example_builder import ExampleBuilder

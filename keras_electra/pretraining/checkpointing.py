@@ -30,6 +30,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_electra.pretraining.data import ReplicaData
+
 WEIGHTS_FILE = "model.weights.h5"
 SEEDS_FILE = "seeds.npz"
 DATA_FILE = "data.json"
@@ -38,6 +40,9 @@ _CHECKPOINT_NAME = re.compile(r"^ckpt-(\d+)$")
 # Temporary directories: a checkpoint being written, one being deleted.
 _TMP_PREFIX = ".tmp-ckpt-"
 _TRASH_PREFIX = ".trash-ckpt-"
+# Data positions written by every process of a multi-process run, before
+# the chief moves them into its checkpoint.
+_STAGE_PREFIX = ".replicas-ckpt-"
 
 
 def seed_state_variables(model):
@@ -100,14 +105,18 @@ def latest_checkpoint(directory):
     return max(found)[1] if found else None
 
 
-def save_checkpoint(model, directory, data=None, keep=2):
+def save_checkpoint(model, directory, data=None, keep=2, staged=None):
     """Write a checkpoint of `model` (and `data`) at its optimizer's step.
+
+    `staged`: a directory of data positions written by every process of a
+    multi-process run (`PretrainingCheckpoint`), moved into the checkpoint
+    (instead of `data`'s).
 
     Returns the checkpoint's path (`directory/ckpt-<step>`).
     """
     step = int(ops.convert_to_numpy(model.optimizer.iterations))
     os.makedirs(directory, exist_ok=True)
-    _remove_leftovers(directory)
+    _remove_leftovers(directory, staged)
     target = os.path.join(directory, f"ckpt-{step:09d}")
     tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=directory)
     try:
@@ -118,7 +127,13 @@ def save_checkpoint(model, directory, data=None, keep=2):
             **{f"{i}": ops.convert_to_numpy(v) for i, v in enumerate(seeds)},
             **_torch_rng_states(),
         )
-        if data is not None:
+        if staged is not None:
+            for name in os.listdir(staged):
+                os.replace(os.path.join(staged, name), os.path.join(tmp, name))
+            shutil.rmtree(staged, ignore_errors=True)
+        elif isinstance(data, ReplicaData):
+            data.write_position(tmp, step)
+        elif data is not None:
             with open(os.path.join(tmp, DATA_FILE), "w") as f:
                 json.dump(data.state(step), f)
         # Written last: its presence marks a complete checkpoint.
@@ -169,7 +184,9 @@ def restore_checkpoint(model, checkpoint, data=None):
     for i, variable in enumerate(seeds):
         variable.assign(saved[f"{i}"])
     _set_torch_rng_states(saved)
-    if data is not None:
+    if isinstance(data, ReplicaData):
+        data.read_position(path)
+    elif data is not None:
         data_path = os.path.join(path, DATA_FILE)
         if not os.path.exists(data_path):
             raise ValueError(
@@ -190,10 +207,14 @@ def _discard(path):
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _remove_leftovers(directory):
-    """Remove the temporary directories of a save that was killed."""
+def _remove_leftovers(directory, staged=None):
+    """Remove the temporary directories of a save that was killed (but not
+    `staged`, the one being saved)."""
+    keep = os.path.basename(os.path.normpath(staged)) if staged else None
     for name in os.listdir(directory):
-        if name.startswith((_TMP_PREFIX, _TRASH_PREFIX)):
+        if name == keep:
+            continue
+        if name.startswith((_TMP_PREFIX, _TRASH_PREFIX, _STAGE_PREFIX)):
             shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
 
 
@@ -218,17 +239,24 @@ class PretrainingCheckpoint(keras.callbacks.Callback):
     Args:
         directory: where to write `ckpt-<step>` directories.
         save_every: int. Checkpoint interval in steps.
-        data: the `PretrainingData` being trained on (its position is
-            saved), or `None`.
+        data: the `PretrainingData` (or `ReplicaData`) being trained on
+            (its position is saved), or `None`.
         keep: int. How many checkpoints to keep.
+        cluster: the `Cluster` of a data-parallel run, or `None`. Every
+            process writes its replicas' data positions; then (after a
+            barrier) only the chief writes the checkpoint, into which it
+            moves them. `directory` must be on a file system that every
+            process sees (NFS, GCS).
     """
 
-    def __init__(self, directory, save_every, data=None, keep=2):
+    def __init__(self, directory, save_every, data=None, keep=2,
+                 cluster=None):
         super().__init__()
         self.directory = directory
         self.save_every = save_every
         self.data = data
         self.keep = keep
+        self.cluster = cluster
         self.last_saved_step = None
         self._rng_at_start = None
 
@@ -256,8 +284,25 @@ class PretrainingCheckpoint(keras.callbacks.Callback):
             self._save()
 
     def _save(self):
-        save_checkpoint(self.model, self.directory, self.data, self.keep)
-        self.last_saved_step = self._step()
+        step = self._step()
+        cluster = self.cluster
+        if cluster is None or cluster.num_processes == 1:
+            save_checkpoint(self.model, self.directory, self.data, self.keep)
+        else:
+            staged = os.path.join(self.directory, f"{_STAGE_PREFIX}{step:09d}")
+            if self.data is not None:
+                self.data.write_position(staged, step)
+            else:
+                os.makedirs(staged, exist_ok=True)
+            cluster.barrier(f"keras_electra_checkpoint_{step}")
+            with cluster.chief_directory(self.directory) as directory:
+                save_checkpoint(
+                    self.model,
+                    directory,
+                    keep=self.keep,
+                    staged=staged if cluster.is_chief else None,
+                )
+        self.last_saved_step = step
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):

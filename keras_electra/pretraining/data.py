@@ -1,6 +1,7 @@
 import collections
 import glob
 import gzip
+import json
 import os
 import random
 import threading
@@ -391,3 +392,146 @@ def _to_json(snapshot):
 def _rng_json(state):
     version, internal, gauss = state
     return [version, list(internal), gauss]
+
+
+class ReplicaData:
+    """The pre-training stream of a data-parallel run, split by replica.
+
+    Replica `r` of `cluster.num_replicas` (`R`) streams its own
+    `PretrainingData`: shard `r` of `R` of the files, `batch_size // R`
+    examples per batch, the same `seed`. The global batch of a step is the
+    replicas' batches in replica order, so it depends only on the seed and
+    `R`, never on how the replicas are spread over processes; each process
+    reads only its own replicas' files. With one replica it is exactly
+    `PretrainingData(files, ..., batch_size=batch_size, seed=seed)`.
+
+    Its position (each local replica's) is saved by `PretrainingCheckpoint`
+    as `data-replica-<r>.json`, and restored by replica, so a run resumes
+    exactly on any spread of the same number of replicas.
+
+    Args:
+        files, tokenizer, sequence_length, seed, shuffle_buffer_size: as
+            `PretrainingData`.
+        cluster: the `keras_electra.pretraining.Cluster` of the run.
+        batch_size: int. The global batch (all replicas together); a
+            multiple of the number of replicas.
+    """
+
+    def __init__(
+        self,
+        files,
+        tokenizer,
+        cluster,
+        sequence_length=128,
+        batch_size=128,
+        seed=0,
+        shuffle_buffer_size=100,
+    ):
+        replicas = cluster.num_replicas
+        if batch_size % replicas:
+            raise ValueError(
+                f"The global batch size {batch_size} is not a multiple of "
+                f"the {replicas} replicas."
+            )
+        self.cluster = cluster
+        self.batch_size = batch_size
+        self.sequence_length = sequence_length
+        self.streams = {
+            r: PretrainingData(
+                files,
+                tokenizer,
+                sequence_length=sequence_length,
+                batch_size=batch_size // replicas,
+                seed=seed,
+                num_shards=replicas,
+                shard_index=r,
+                shuffle_buffer_size=shuffle_buffer_size,
+            )
+            for r in cluster.local_replicas
+        }
+
+    def check_files(self):
+        for stream in self.streams.values():
+            stream.check_files()
+
+    def dataset(self):
+        """What `fit` takes: a `tf.data.Dataset` of this process's rows.
+
+        Without a `tf.distribute` strategy (JAX), the local replicas'
+        batches concatenated: Keras' `DataParallel` assembles the global
+        batch from every process's rows. Under a strategy (TensorFlow),
+        global batches in which only this process's replicas' rows are
+        filled (the others are zeros): `tf.distribute` splits each global
+        batch by replica and, sharding by data, gives each worker its own
+        replicas' rows (keras-hub's `fit` takes a `tf.data.Dataset`, not a
+        distributed one).
+        """
+        import tensorflow as tf
+
+        replicas = self.cluster.num_replicas
+        rows = self.batch_size // replicas
+        local = list(self.streams)
+        distributed = self.cluster.strategy is not None
+        total = self.batch_size if distributed else rows * len(local)
+
+        def batches():
+            iterators = [s.batches() for s in self.streams.values()]
+            while True:
+                parts = [next(it) for it in iterators]
+                if not distributed:
+                    yield {
+                        k: np.concatenate([p[k] for p in parts])
+                        for k in parts[0]
+                    }
+                    continue
+                batch = {
+                    k: np.zeros((total, self.sequence_length), "int32")
+                    for k in parts[0]
+                }
+                for r, part in zip(local, parts):
+                    for k, v in part.items():
+                        batch[k][r * rows : (r + 1) * rows] = v
+                yield batch
+
+        spec = tf.TensorSpec((total, self.sequence_length), tf.int32)
+        dataset = tf.data.Dataset.from_generator(
+            batches,
+            output_signature={
+                "token_ids": spec,
+                "segment_ids": spec,
+                "padding_mask": spec,
+            },
+        )
+        if not distributed:
+            return dataset
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        return dataset.with_options(options)
+
+    def write_position(self, directory, num_batches):
+        """Write each local replica's position after `num_batches`."""
+        os.makedirs(directory, exist_ok=True)
+        for r, stream in self.streams.items():
+            path = os.path.join(directory, replica_position_file(r))
+            with open(path + ".tmp", "w") as f:
+                json.dump(stream.state(num_batches), f)
+            os.replace(path + ".tmp", path)
+
+    def read_position(self, directory):
+        """Continue each local replica from its saved position."""
+        for r, stream in self.streams.items():
+            path = os.path.join(directory, replica_position_file(r))
+            if not os.path.exists(path):
+                raise ValueError(
+                    f"The checkpoint {directory} has no position for replica "
+                    f"{r} ({os.path.basename(path)}): it was saved from a "
+                    f"run with another number of replicas, or without data."
+                )
+            with open(path) as f:
+                stream.restore(json.load(f))
+
+
+def replica_position_file(replica):
+    return f"data-replica-{replica}.json"

@@ -1,5 +1,7 @@
 """`train`: resumable ELECTRA pre-training with `fit()`."""
 
+import contextlib
+
 from keras_electra.pretraining.checkpointing import PretrainingCheckpoint
 from keras_electra.pretraining.checkpointing import restore_checkpoint
 
@@ -14,6 +16,7 @@ def train(
     callbacks=None,
     keep=2,
     verbose="auto",
+    cluster=None,
 ):
     """Pre-train for `num_train_steps`, resuming from `checkpoint_dir`.
 
@@ -38,6 +41,11 @@ def train(
         callbacks: more Keras callbacks.
         keep: int. Checkpoints to keep.
         verbose: passed to `fit`.
+        cluster: the `keras_electra.pretraining.Cluster` of a data-parallel
+            run (from `data_parallel`), with `data` a `ReplicaData`, or
+            `None`. Only its chief writes checkpoints (`checkpoint_dir` must
+            be a file system every process sees). When another process is
+            lost, this one stops with a `RuntimeError` naming it.
 
     Returns:
         The `History` of this (possibly resumed) run, or `None` if the
@@ -61,9 +69,13 @@ def train(
     step = 0
     callbacks = list(callbacks or [])
     if checkpoint_dir is not None:
-        step = restore_checkpoint(pretrainer, checkpoint_dir, data)
+        with cluster.scope() if cluster else contextlib.nullcontext():
+            step = restore_checkpoint(pretrainer, checkpoint_dir, data)
         callbacks.insert(
-            0, PretrainingCheckpoint(checkpoint_dir, save_every, data, keep)
+            0,
+            PretrainingCheckpoint(
+                checkpoint_dir, save_every, data, keep, cluster=cluster
+            ),
         )
     if step >= num_train_steps:
         return None
@@ -72,12 +84,19 @@ def train(
             f"The checkpoint is at step {step}, which is not a multiple of "
             f"`steps_per_epoch` ({steps_per_epoch})."
         )
-    return pretrainer.fit(
-        data.dataset(),
-        steps_per_epoch=steps_per_epoch,
-        epochs=num_train_steps // steps_per_epoch,
-        initial_epoch=step // steps_per_epoch,
-        shuffle=False,  # `data.dataset()` is shuffled (its buffer)
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    fitting = cluster.fitting(pretrainer) if cluster else contextlib.nullcontext()
+    try:
+        with fitting:
+            return pretrainer.fit(
+                data.dataset(),
+                steps_per_epoch=steps_per_epoch,
+                epochs=num_train_steps // steps_per_epoch,
+                initial_epoch=step // steps_per_epoch,
+                shuffle=False,  # `data.dataset()` is shuffled (its buffer)
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+    except Exception as e:
+        if cluster is None or not cluster.is_lost_peer_error(e):
+            raise
+        raise cluster.lost_worker_error(e) from e

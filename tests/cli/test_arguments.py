@@ -83,6 +83,17 @@ def test_no_subcommand_is_an_error(capsys):
         # Inconsistent options.
         (["predict", "--model", "electra_small_discriminator_en"],
          "give TEXT arguments or --input FILE"),
+        # Data parallelism: the worker list and this process's place in it.
+        (["pretrain", "--workers", "127.0.0.1:1,127.0.0.1:2"],
+         "--workers needs --process-id"),
+        (["pretrain", "--process-id", "1"], "--process-id needs --workers"),
+        (["pretrain", "--workers", "127.0.0.1:1,127.0.0.1:2",
+          "--process-id", "2"], "--process-id 2 is not in 0..1"),
+        (["pretrain", "--workers", "host0,host1:2", "--process-id", "0"],
+         "'host0' in 'host0,host1:2' is not HOST:PORT"),
+        (["pretrain", "--workers", "h:1,h:1", "--process-id", "0"],
+         "repeat an address"),
+        (["pretrain", "--devices", "0"], "'0' must be a positive integer"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_problem(argv, message, capsys):
