@@ -47,7 +47,6 @@ sys.path.insert(0, HERE)
 import speed  # noqa: E402
 import speed_worker  # noqa: E402
 
-NUM_CLASSES = 2
 SEED = 0
 BASELINE = "transformers"
 WORKLOADS = (
@@ -110,15 +109,8 @@ def prepare(directory):
     from keras_electra import data as bundled
 
     info = {"texts": workload_texts()}
-    size = speed.model_sizes()[0]["small"]
-    config = transformers.ElectraConfig(
-        vocab_size=size["vocabulary_size"],
-        embedding_size=size["embedding_dim"],
-        hidden_size=size["hidden_dim"], num_hidden_layers=size["num_layers"],
-        num_attention_heads=size["num_heads"],
-        intermediate_size=size["intermediate_dim"],
-        max_position_embeddings=size["max_sequence_length"],
-        num_labels=NUM_CLASSES)
+    # ELECTRA-small's sizes, 2 labels, as speed.py builds it.
+    config = speed_worker.hf_config(speed.model_sizes()[0]["small"])
     torch.manual_seed(SEED)
     checkpoint = os.path.join(directory, "checkpoint")
     transformers.ElectraForSequenceClassification(config).save_pretrained(
@@ -225,25 +217,22 @@ def savedmodel_runner(directory, name):
                f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
                f"inter_op {tf.config.threading.get_inter_op_parallelism_threads()}"
                " (0 = default: all cores)"}
-    if "-ids" in name:
-        signature = served.signatures["token_ids"]
-        if name.endswith("xla"):
-            signature = tf.function(signature, jit_compile=True)
-        tokenize = fast_tokenizer(directory)
-
-        def run(texts):
-            x = tokenize(texts, "int32")
-            return signature(**{k: tf.constant(v) for k, v in x.items()}
-                             )["probabilities"].numpy()
-
-        return run, threads
-    signature = served.signatures["serving_default"]
+    ids = "-ids" in name
+    signature = served.signatures["token_ids" if ids else "serving_default"]
     if name.endswith("xla"):
         signature = tf.function(signature, jit_compile=True)
+    tokenize = fast_tokenizer(directory) if ids else None
 
     def run(texts):
-        return signature(text=tf.constant(texts))["probabilities"].numpy()
+        if ids:
+            inputs = {k: tf.constant(v)
+                      for k, v in tokenize(texts, "int32").items()}
+        else:
+            inputs = {"text": tf.constant(texts)}
+        return signature(**inputs)["probabilities"].numpy()
 
+    # The loaded object owns the variables: it lives as long as `run`.
+    run.served = served
     return run, threads
 
 
@@ -261,8 +250,9 @@ def keras_runner(directory, name):
     def run(texts):
         if name.startswith("predict_labels"):
             # top_k=1: (label, probability) per text; 2 classes.
+            second = (classifier.label_names or ["0", "1"])[1]
             out = classifier.predict_labels(texts)
-            p1 = [p if label == "1" else 1 - p for label, p in out]
+            p1 = [p if label == second else 1 - p for label, p in out]
             return np.stack([1 - np.asarray(p1), p1], -1)
         logits = classifier.predict(texts, verbose=0)
         return softmax(keras.ops.convert_to_numpy(logits))
@@ -526,7 +516,10 @@ def parse_args(argv=None):
     # Internal: the preparing and the contenders' processes.
     p.add_argument("--prepare", metavar="DIR", help=argparse.SUPPRESS)
     p.add_argument("--worker", choices=tuple(CONTENDERS), help=argparse.SUPPRESS)
-    p.add_argument("--artefacts", help=argparse.SUPPRESS)
+    p.add_argument("--artefacts", metavar="DIR",
+                   help="prepare the checkpoint and exports in DIR, or "
+                   "reuse those already there (default: a temporary "
+                   "directory, prepared anew)")
     p.add_argument("--out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
@@ -564,21 +557,33 @@ def main(argv=None):
     return 0
 
 
+def prepared_artefacts(args, directory):
+    """Write the checkpoint and exports to `directory`, or reuse them."""
+    path = os.path.join(directory, "prepared.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    os.makedirs(directory, exist_ok=True)
+    print("... preparing the checkpoint and exports", file=sys.stderr,
+          flush=True)
+    prepared = launch(args, "prepare", directory, ["--prepare", directory])
+    if "texts" not in prepared:
+        raise SystemExit(f"preparing failed: {prepared.get('reason')}")
+    with open(path, "w") as f:
+        json.dump(prepared, f)
+    print(f"    {prepared['process_wall_s']:.0f} s; preprocessor "
+          f"sequence_length {prepared['sequence_length']}"
+          + (f"; int8 SavedModel: {prepared['int8_export_error']}"
+             if "int8_export_error" in prepared else ""),
+          file=sys.stderr, flush=True)
+    return prepared
+
+
 def measure(args):
     passes = {name: [] for name in args.contenders}
     with tempfile.TemporaryDirectory(prefix="electra_serving_") as tmp:
-        print("... preparing the checkpoint and exports", file=sys.stderr,
-              flush=True)
-        prepared = launch(args, "prepare", tmp, ["--prepare", tmp])
-        if "texts" not in prepared:
-            raise SystemExit(f"preparing failed: {prepared.get('reason')}")
-        with open(os.path.join(tmp, "prepared.json"), "w") as f:
-            json.dump(prepared, f)
-        print(f"    {prepared['process_wall_s']:.0f} s; preprocessor "
-              f"sequence_length {prepared['sequence_length']}"
-              + (f"; int8 SavedModel: {prepared['int8_export_error']}"
-                 if "int8_export_error" in prepared else ""),
-              file=sys.stderr, flush=True)
+        tmp = args.artefacts or tmp
+        prepared = prepared_artefacts(args, tmp)
         # Round robin: the machine's speed drifts between passes.
         for i in range(args.passes):
             for name in args.contenders:
