@@ -193,9 +193,12 @@ def onnx_runner(directory, name):
     import onnxruntime
 
     path = "model-int8.onnx" if name.endswith("int8") else "model.onnx"
+    options = onnxruntime.SessionOptions()
+    # --threads (speed.thread_env's OMP_NUM_THREADS); 0: ORT's default.
+    options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", 0))
     session = onnxruntime.InferenceSession(
-        os.path.join(directory, path), providers=["CPUExecutionProvider"])
-    options = session.get_session_options()
+        os.path.join(directory, path), options,
+        providers=["CPUExecutionProvider"])
     tokenize = fast_tokenizer(directory)
 
     def run(texts):
@@ -431,6 +434,7 @@ def launch(args, name, tmp, extra):
     backend = CONTENDERS.get(name, (TF,))[0] or TF
     env = dict(os.environ, KERAS_BACKEND=backend)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(speed.thread_env(args.threads, env))
     speed.set_hugepages(env, False)
     out = os.path.join(tmp, f"{name}.json")
     if os.path.exists(out):
@@ -535,6 +539,9 @@ def parse_args(argv=None):
                    help="one pass, 3 calls, 0.5 s per workload")
     p.add_argument("--accuracy", action="store_true",
                    help="int8 accuracy on the author task instead of speed")
+    p.add_argument("--threads", type=int, default=None,
+                   help="limit every contender to N compute threads "
+                   "(speed.py's --threads); default: each library's own")
     p.add_argument("--timeout", type=float, default=900,
                    help="seconds per process (default 900)")
     p.add_argument("--json", metavar="PATH", help="write every row here")
@@ -545,8 +552,9 @@ def parse_args(argv=None):
     p.add_argument("--worker", choices=tuple(CONTENDERS), help=argparse.SUPPRESS)
     p.add_argument("--artefacts", metavar="DIR",
                    help="prepare the checkpoint and exports in DIR, or "
-                   "reuse those already there (default: a temporary "
-                   "directory, prepared anew)")
+                   "reuse those already there (made by the same "
+                   "keras_electra only; default: a temporary directory, "
+                   "prepared anew)")
     p.add_argument("--out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
@@ -632,7 +640,10 @@ def measure(args):
                 if r["workload"] == workload]))
     annotate(rows)
     print(f"## Serving: ELECTRA-small classifier, preprocessor "
-          f"sequence_length {prepared['sequence_length']}\n")
+          f"sequence_length {prepared['sequence_length']}; threads: "
+          + (", ".join(f"{k}={v}" for k, v in
+                       speed.thread_env(args.threads, {}).items())
+             if args.threads else "each library's default") + "\n")
     print(table(rows) + "\n\n" + modes(rows))
     return rows
 
