@@ -513,8 +513,10 @@ def modes(rows):
             continue
         seen.add(name)
         backend, how = CONTENDERS[name]
-        jit = ("XLA" if name.endswith("xla") else "no XLA") + (
-            f"; Keras jit_compile={r['jit_compile']}"
+        # Keras' jit_compile=True is XLA on TensorFlow and JAX.
+        xla = name.endswith("xla") or r.get("jit_compile") == "True"
+        jit = ("XLA" if xla else "no XLA") + (
+            f" (Keras jit_compile={r['jit_compile']})"
             if r.get("jit_compile") else "")
         lines.append(f"| {name} | {how} | {jit} | {r.get('threads') or ''} |")
     return "\n".join(lines)
