@@ -344,6 +344,40 @@ def set_hugepages(env, on):
         env["GLIBC_TUNABLES"] = HUGEPAGES_SETTING
 
 
+def launch(cmd, env, cwd, out, timeout):
+    """Run a worker process that writes its JSON result to `out`.
+
+    Returns `(result, stderr)`: the worker's JSON (or a failure with the
+    reason) with `process_wall_s` added.
+    """
+    start = time.perf_counter()
+    # Own session, so that a timeout also ends the worker's children
+    # (torch.compile's compile workers).
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        result = {"status": "failed",
+                  "reason": f"timeout after {timeout} s"}
+    else:
+        if os.path.exists(out):
+            with open(out) as f:
+                result = json.load(f)
+        else:
+            result = {"status": "failed",
+                      "reason": crash_reason(proc.returncode, stderr)}
+    result["process_wall_s"] = time.perf_counter() - start
+    return result, stderr
+
+
 def run_worker(row_name, size, config, workload, args, tmp):
     name, before, hugepages = split_name(row_name)
     kind, backend, extra, _ = CONTENDERS[name]
@@ -376,31 +410,7 @@ def run_worker(row_name, size, config, workload, args, tmp):
     # that ratios compare like with like; --malloc-hugepages both runs each
     # contender both ways.
     set_hugepages(env, hugepages or args.malloc_hugepages == "on")
-    start = time.perf_counter()
-    # Own session, so that a timeout also ends the worker's children
-    # (torch.compile's compile workers).
-    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=args.timeout)
-    except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        result = {"status": "failed",
-                  "reason": f"timeout after {args.timeout} s"}
-    else:
-        if os.path.exists(out):
-            with open(out) as f:
-                result = json.load(f)
-        else:
-            result = {"status": "failed",
-                      "reason": crash_reason(proc.returncode, stderr)}
-    result["process_wall_s"] = time.perf_counter() - start
+    result, stderr = launch(cmd, env, tmp, out, args.timeout)
     if result.get("status") != "ok" and args.verbose:
         result["stderr_tail"] = stderr[-4000:]
     result.update(contender=row_name,
