@@ -40,10 +40,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 # speed.py's helpers (machine description, worker launch, combining passes)
-# and speed_worker.py's measurements; workers run with `python -P`.
-sys.path.insert(0, HERE)
+# and speed_worker.py's measurements: siblings, beside this script on
+# `sys.path` as for any script run by path (workers too).
 import speed  # noqa: E402
 import speed_worker  # noqa: E402
 
@@ -61,12 +60,13 @@ CONTENDERS = {
     "transformers": (None, "eager PyTorch, sdpa, inference_mode; fast "
                      "tokenizer, padding=True"),
     "savedmodel": (None, "tf.saved_model.load + tensorflow_text, "
-                   "serving_default(text=...), graph (no XLA)"),
-    "savedmodel-ids": (None, "token_ids signature, graph (no XLA); fast "
+                   "serving_default(text=...); classifier.export(path): "
+                   "graph, no XLA (the default)"),
+    "savedmodel-xla": (None, "as savedmodel, exported with "
+                       "jit_compile=True: the model's part XLA-compiled"),
+    "savedmodel-ids": (None, "token_ids signature of savedmodel; fast "
                        "tokenizer, padding=True"),
-    # XLA for serving: a loaded signature cannot be wrapped in
-    # tf.function(jit_compile=True) (XLA finds no kernel for its _Arg /
-    # Identity ops), so the same model call, in-process, with and without.
+    # The same model call in process, with and without XLA.
     "tf_function": (TF, "tf.function(classifier(ids)); fast tokenizer, "
                     "padding=True"),
     "tf_function-xla": (TF, "tf.function(classifier(ids), jit_compile=True);"
@@ -80,6 +80,8 @@ CONTENDERS = {
                                                                    TORCH)},
     **{f"predict_labels-{b}": (b, "classifier.predict_labels(texts)")
        for b in (TF, JAX, TORCH)},
+    "predict_labels-xla-tensorflow": (TF, "classifier.jit_compile = True, "
+                                      "then predict_labels(texts)"),
     "predict_labels-int8-tensorflow": (TF, "classifier.quantize('int8'), "
                                        "then predict_labels(texts)"),
 }
@@ -125,6 +127,8 @@ def prepare(directory):
     classifier = keras_electra.ElectraClassifier.from_preset(checkpoint)
     info["sequence_length"] = classifier.preprocessor.sequence_length
     classifier.export(os.path.join(directory, "savedmodel"))
+    classifier.export(os.path.join(directory, "savedmodel-xla"),
+                      jit_compile=True)
     onnx_path = os.path.join(directory, "model.onnx")
     keras_electra.export.export_onnx(classifier, onnx_path)
     from onnxruntime.quantization import QuantType
@@ -214,7 +218,8 @@ def savedmodel_runner(directory, name):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401 - registers the WordPiece ops
 
-    path = "savedmodel-int8" if name.endswith("int8") else "savedmodel"
+    path = {"int8": "savedmodel-int8", "xla": "savedmodel-xla"}.get(
+        name.rsplit("-", 1)[-1], "savedmodel")
     if not os.path.isdir(os.path.join(directory, path)):
         with open(os.path.join(directory, "prepared.json")) as f:
             raise RuntimeError(json.load(f).get("int8_export_error", "?"))
@@ -272,6 +277,9 @@ def keras_runner(directory, name):
         # call builds it.
         classifier.predict_labels(["a"])
         classifier.quantize("int8")
+    if "-xla" in name:
+        # Keras' "auto" turns XLA off for TensorFlow on CPU.
+        classifier.jit_compile = True
 
     def run(texts):
         if name.startswith("predict_labels"):
@@ -439,7 +447,7 @@ def launch(args, name, tmp, extra):
     out = os.path.join(tmp, f"{name}.json")
     if os.path.exists(out):
         os.remove(out)
-    cmd = [sys.executable, "-P", os.path.abspath(__file__), *extra,
+    cmd = [sys.executable, os.path.abspath(__file__), *extra,
            "--out", out, "--budget", str(args.budget),
            "--min-calls", str(args.min_calls)]
     result, stderr = speed.launch(cmd, env, tmp, out, args.timeout)
@@ -514,7 +522,8 @@ def modes(rows):
         seen.add(name)
         backend, how = CONTENDERS[name]
         # Keras' jit_compile=True is XLA on TensorFlow and JAX.
-        xla = name.endswith("xla") or r.get("jit_compile") == "True"
+        xla = name.endswith("xla") or "-xla-" in name or (
+            r.get("jit_compile") == "True")
         jit = ("XLA" if xla else "no XLA") + (
             f" (Keras jit_compile={r['jit_compile']})"
             if r.get("jit_compile") else "")

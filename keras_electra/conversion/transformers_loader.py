@@ -601,7 +601,7 @@ def _export_pair(pair, directory):
     ):
         model, _ = _load_preset_for_export(preset)
         written[member] = save_transformers_checkpoint(
-            model, os.path.join(directory, pair_preset.MEMBER_DIRS[member])
+            model, os.path.join(directory, member)
         )
     # Also a pair preset of keras_electra: `ElectraPretrainer.from_preset`
     # reads the two checkpoints back.
@@ -614,8 +614,8 @@ def _is_pair(preset):
 
     directory = pair_preset.pair_directory(preset)
     return isinstance(directory, (str, os.PathLike)) and all(
-        os.path.isdir(os.path.join(directory, name))
-        for name in pair_preset.MEMBER_DIRS.values()
+        os.path.isdir(os.path.join(directory, member))
+        for member in pair_preset.PAIR_MEMBERS
     )
 
 

@@ -7,12 +7,10 @@ with TensorFlow alone. `export_many` exports several tasks at once (one
 TensorFlow subprocess from JAX or PyTorch); `export_onnx` writes the
 token-id graph as ONNX.
 
-`keras_electra.export` is a plain package (it used to be made callable);
-`keras_electra.export_saved_model(task, path)` is the top-level function.
+The same function is `keras_electra.export_saved_model` at the top level.
 """
 
 from keras_electra.export.onnx import export_onnx
-from keras_electra.export.saved_model import export  # old name, kept
 from keras_electra.export.saved_model import export_many
 from keras_electra.export.saved_model import export_saved_model
 

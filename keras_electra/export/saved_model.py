@@ -58,6 +58,7 @@ def export_saved_model(
     top_k=5,
     max_answer_length=30,
     sequence_length=None,
+    jit_compile=False,
     overwrite=False,
 ):
     """Write `task` as a TensorFlow SavedModel with string-in signatures.
@@ -89,6 +90,16 @@ def export_saved_model(
         sequence_length: int or `None`. The most tokens raw strings are
             packed to (longer ones are truncated); each request is padded
             as the preprocessor pads. Defaults to the preprocessor's.
+        jit_compile: bool. Compile the model's part of every signature
+            with XLA (the tokenizer's string ops stay outside). Off by
+            default: TensorFlow Serving runs XLA functions only when
+            started with `--xla_cpu_compilation_enabled=true` (an
+            experimental flag; without it every request fails), and each
+            new input shape (batch size x padded length) is compiled on
+            its first request. Where the SavedModel is loaded by
+            TensorFlow itself (`tf.saved_model.load`), XLA served one
+            12-word sentence with ELECTRA-small about 1.5x faster on 2 CPU
+            cores (`benchmarks/SERVING.md`).
         overwrite: bool. Replace an existing `path`.
 
     Returns:
@@ -115,13 +126,9 @@ def export_saved_model(
         top_k=top_k,
         max_answer_length=max_answer_length,
         sequence_length=sequence_length,
+        jit_compile=jit_compile,
         overwrite=overwrite,
     )[0]
-
-
-# The name this function had when `keras_electra.export` was a callable
-# module: `from keras_electra.export import export` keeps working.
-export = export_saved_model
 
 
 def export_many(exports, **options):
@@ -177,6 +184,7 @@ _EXPORT_DEFAULTS = {
     "top_k": 5,
     "max_answer_length": 30,
     "sequence_length": None,
+    "jit_compile": False,
     "overwrite": False,
 }
 
@@ -189,6 +197,7 @@ def _check_export_args(
     top_k,
     max_answer_length,
     sequence_length,
+    jit_compile,
     overwrite,
 ):
     from keras_electra.export.serving_heads import serving_head_class
@@ -236,6 +245,10 @@ def _check_export_args(
             f"{sequence_length if sequence_length else length!r}"
             + ("" if sequence_length else " (from the preprocessor)")
         )
+    if not isinstance(jit_compile, bool):
+        raise ValueError(
+            f"`jit_compile` must be True or False. Received: {jit_compile!r}"
+        )
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
@@ -247,6 +260,7 @@ def _check_export_args(
         "top_k": top_k,
         "max_answer_length": max_answer_length,
         "sequence_length": length,
+        "jit_compile": jit_compile,
         "overwrite": bool(overwrite),
     }
 
@@ -278,7 +292,9 @@ def write_saved_model(task, path, options):
     # `[batch, seq]`, or `[batch, choices, seq]` for multiple choice.
     feature_shape = [None] * head.feature_rank
     model_fn = tf.function(
-        lambda inputs: task(inputs, training=False), autograph=False
+        lambda inputs: task(inputs, training=False),
+        autograph=False,
+        jit_compile=options["jit_compile"],
     ).get_concrete_function(
         {
             name: tf.TensorSpec(feature_shape, tf.int32, name=name)

@@ -61,7 +61,8 @@ class ServingExportMixin:
             **kwargs: with `"serving"`, the options of `export_saved_model`:
                 `pairs`, `label_names` (default: the task's `label_names`,
                 if set, else the ids as strings), `top_k`,
-                `max_answer_length`, `sequence_length`, `overwrite`. With
+                `max_answer_length`, `sequence_length`, `jit_compile`,
+                `overwrite`. With
                 another format, Keras' format-specific options.
 
         Returns:

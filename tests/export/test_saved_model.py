@@ -210,10 +210,12 @@ def served(tmp_path_factory):
         # models op by op.
         task.jit_compile = False
     # The classifier through the method users call (from JAX and PyTorch,
-    # its own TensorFlow subprocess); the others in one batch.
+    # its own TensorFlow subprocess), compiled with XLA; the others in one
+    # batch, without.
     classifier, classifier_options, _ = tasks["classifier"]
     written = classifier.export(
-        os.path.join(tmp, "classifier"), **classifier_options
+        os.path.join(tmp, "classifier"), jit_compile=True,
+        **classifier_options
     )
     assert written == os.path.join(tmp, "classifier")
     export_many(
@@ -254,7 +256,10 @@ def served(tmp_path_factory):
         by_model[call["model"]].append(
             (call["signature"], call["inputs"], outputs)
         )
-    return {"tasks": tasks, "outputs": by_model, "imported": results["imported"]}
+    return {
+        "tasks": tasks, "outputs": by_model, "imported": results["imported"],
+        "paths": requests["models"],
+    }
 
 
 def predict(task, features):
@@ -319,6 +324,34 @@ def string_features(task, name, inputs):
 
 def test_serving_process_has_no_keras(served):
     assert served["imported"] == []
+
+
+def xla_functions(path):
+    """Names of the SavedModel's functions marked for XLA compilation."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    return [
+        function.signature.name
+        for graph in saved.meta_graphs
+        for function in graph.graph_def.library.function
+        if function.attr["_XlaMustCompile"].b
+    ]
+
+
+def test_jit_compile_marks_the_model_for_xla_and_nothing_else(served):
+    """`export(jit_compile=True)` (the classifier here; its outputs are
+    checked against the task below) compiles the model's part with XLA;
+    the default leaves every function to TensorFlow's executor, as
+    TensorFlow Serving needs without `--xla_cpu_compilation_enabled`."""
+    for name, path in served["paths"].items():
+        marked = xla_functions(path)
+        if name == "classifier":
+            assert marked, "the classifier was exported with jit_compile=True"
+        else:
+            assert marked == [], (name, marked)
 
 
 def served_cases(served, name):
@@ -539,6 +572,8 @@ def test_export_checks_its_arguments(tmp_path):
         task.export(tmp_path / "a", input_signature=[])
     with pytest.raises(TypeError, match="unknown_option"):
         task.export(tmp_path / "a", unknown_option=1)
+    with pytest.raises(ValueError, match="jit_compile"):
+        task.export(tmp_path / "a", jit_compile="yes")
     (tmp_path / "exists").mkdir()
     with pytest.raises(FileExistsError, match="overwrite=True"):
         task.export(tmp_path / "exists")
@@ -557,29 +592,44 @@ def test_export_checks_its_arguments(tmp_path):
     assert os.listdir(tmp_path) == ["exists"]  # no staging left behind
 
 
-def test_other_formats_are_keras_export(tmp_path, monkeypatch):
-    """`format=` other than "serving" is `keras.Model.export`, unchanged."""
+def test_other_formats_go_to_keras_formats_or_keras_export(tmp_path, monkeypatch):
+    """`format=` other than "serving": Keras' formats go to
+    `export_keras_format` (written by Keras' TensorFlow backend from every
+    backend), any other format to `keras.Model.export`, unchanged."""
+    from keras_electra.export import keras_formats
+
     calls = []
 
     def keras_export(self, filepath, format="tf_saved_model", verbose=None,
                      input_signature=None, **kwargs):
-        calls.append((self, filepath, format, verbose, input_signature, kwargs))
+        calls.append(("keras", self, filepath, format, verbose, kwargs))
         return "keras"
 
+    def keras_format(task, filepath, format, verbose=None,
+                     input_signature=None, **kwargs):
+        calls.append(("formats", task, filepath, format, verbose, kwargs))
+        return "formats"
+
     monkeypatch.setattr(keras.Model, "export", keras_export)
+    monkeypatch.setattr(keras_formats, "export_keras_format", keras_format)
     tokenizer = keras_electra.ElectraTokenizer(vocabulary=TINY_VOCAB)
     task = keras_electra.ElectraMaskedLM(
         tiny_backbone(0),
         keras_electra.ElectraMaskedLMPreprocessor(tokenizer, sequence_length=8),
     )
-    for format in ("tf_saved_model", "onnx", "litert"):
+    for format in keras_formats.KERAS_FORMATS + ("some_future_format",):
         result = task.export(
             tmp_path / format, format=format, verbose=False, opset_version=18
         )
-        assert result == "keras"
-        assert calls.pop() == (
-            task, tmp_path / format, format, False, None, {"opset_version": 18}
+        route = (
+            "formats" if format in keras_formats.KERAS_FORMATS else "keras"
         )
+        assert result == route
+        assert calls.pop() == (
+            route, task, tmp_path / format, format, False,
+            {"opset_version": 18},
+        )
+    assert not calls
     assert not os.listdir(tmp_path)
 
 

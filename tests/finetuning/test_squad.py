@@ -166,7 +166,18 @@ def test_single_window_labels_map_back_to_the_answers(tokenizer):
         tokenizer, sequence_length=384, max_query_length=64
     )
     features = preprocessor.featurize(questions, contexts, answers)
-    assert features.x["token_ids"].shape == (5, 384)
+    # Cut to the longest window, rounded up to a multiple of 16
+    # (`padding="longest"`, the default); `"max_length"` keeps 384.
+    width = features.x["token_ids"].shape[1]
+    longest = int(features.x["padding_mask"].sum(axis=1).max())
+    assert features.x["token_ids"].shape == (5, width)
+    assert width % 16 == 0 and longest <= width < longest + 16
+    assert width < 384
+    preprocessor.padding = "max_length"
+    full = preprocessor.featurize(questions, contexts, answers)
+    assert full.x["token_ids"].shape == (5, 384)
+    np.testing.assert_array_equal(full.x["token_ids"][:, :width],
+                                  features.x["token_ids"])
     assert features.example_index.tolist() == [0, 1, 2, 3, 4]
     for f, (start, end) in enumerate(features.y):
         context = contexts[f]
@@ -174,7 +185,7 @@ def test_single_window_labels_map_back_to_the_answers(tokenizer):
         assert text == answers[f][0]["text"]
         # [CLS] question [SEP] context [SEP], segments 0 then 1.
         q_len = int((features.x["segment_ids"][f] == 0).sum()) - (
-            384 - int(features.x["padding_mask"][f].sum())
+            width - int(features.x["padding_mask"][f].sum())
         )
         assert features.x["token_ids"][f, 0] == tokenizer.cls_token_id
         assert features.x["token_ids"][f, q_len - 1] == tokenizer.sep_token_id
