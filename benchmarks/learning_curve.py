@@ -26,8 +26,8 @@ import keras
 
 import keras_electra
 from keras_electra import data as bundled
-from keras_electra.cli.commands import new_pretrainer
-from keras_electra.cli.commands import task_data
+from keras_electra.cli.labelled_data import task_data
+from keras_electra.cli.pretrain import new_pretrainer
 from keras_electra.cli.quickstart import FineTuningRuns
 from keras_electra.cli.quickstart import mean_sd
 from keras_electra.cli.shared import QUICKSTART

@@ -40,7 +40,7 @@ def worker(args):
     import numpy as np
 
     from keras_electra import data as bundled
-    from keras_electra.cli.commands import task_data
+    from keras_electra.cli.labelled_data import task_data
     from keras_electra.cli.quickstart import FineTuningRuns
     from keras_electra.cli.shared import QUICKSTART
 

@@ -45,11 +45,11 @@ import tensorflow as tf
 import keras_electra
 from keras_electra import data as bundled
 from keras_electra.cli.shared import QUICKSTART
-from keras_electra.cli.commands import accuracy_of
-from keras_electra.cli.commands import build_classifier
-from keras_electra.cli.commands import new_pretrainer
-from keras_electra.cli.commands import predict_classes
-from keras_electra.cli.commands import write_corpus
+from keras_electra.cli.finetune import accuracy_of
+from keras_electra.cli.finetune import build_classifier
+from keras_electra.cli.finetune import predict_classes
+from keras_electra.cli.pretrain import new_pretrainer
+from keras_electra.cli.pretrain import write_corpus
 from keras_electra.finetuning import create_optimizer
 from keras_electra.pretraining import PretrainingData
 

@@ -371,7 +371,7 @@ def accuracy(args):
 
     import keras_electra
     from keras_electra import data as bundled
-    from keras_electra.cli import commands
+    from keras_electra.cli import finetune
     from keras_electra.cli.shared import QUICKSTART as Q
     from keras_electra.finetuning import create_optimizer
 
@@ -380,7 +380,7 @@ def accuracy(args):
                                train_seed=SEED)
     texts, labels = (list(c) for c in zip(*task["train"]))
     test_texts, test_labels = (list(c) for c in zip(*task["test"]))
-    classifier = commands.build_classifier(
+    classifier = finetune.build_classifier(
         Q["preset"], len(task["label_names"]), SEED, False,
         Q["sequence_length"], label_names=list(task["label_names"]))
     epochs, batch = Q["finetune_epochs"], Q["finetune_batch_size"]
@@ -397,7 +397,7 @@ def accuracy(args):
               "model": Q["preset"], "sequence_length": Q["sequence_length"]}
     x = {k: np.asarray(v, "int32") for k, v in
          classifier.preprocessor(test_texts).items()}
-    predictions = {"float (Keras)": commands.predict_classes(
+    predictions = {"float (Keras)": finetune.predict_classes(
         classifier, test_texts, 64)}
     with tempfile.TemporaryDirectory() as tmp:
         path = keras_electra.export.export_onnx(
@@ -410,7 +410,7 @@ def accuracy(args):
                 file, providers=["CPUExecutionProvider"])
             predictions[label] = softmax(session.run(None, x)[0])
     classifier.quantize("int8")
-    predictions["int8 (Keras quantize)"] = commands.predict_classes(
+    predictions["int8 (Keras quantize)"] = finetune.predict_classes(
         classifier, test_texts, 64)
     float_ids = np.argmax(predictions["float (Keras)"], -1)
     rows = []

@@ -32,7 +32,7 @@ checkpoint):
 no sampling and no discriminator): the other arm of the learning curve
 (`benchmarks/learning_curve.py`), compared with replaced token detection at
 equal training FLOPs. The pre-trainer is the command line's
-(`keras_electra.cli.commands.new_pretrainer`).
+(`keras_electra.cli.pretrain.new_pretrainer`).
 
 `--curve-every N` copies every N-th step's checkpoint to `curve/` (the
 learning curve's points; `train()` keeps only the last two).
@@ -61,7 +61,7 @@ import keras
 
 import keras_electra
 from keras_electra import data as bundled
-from keras_electra.cli.commands import new_pretrainer
+from keras_electra.cli.pretrain import new_pretrainer
 from keras_electra.pretraining import PretrainingData
 from keras_electra.pretraining import train
 from keras_electra.pretraining.evaluation import CARD_NOISE_SEED

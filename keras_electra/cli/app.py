@@ -2,8 +2,9 @@
 
 Parsing and checking the options imports neither Keras nor keras-hub (so
 `--help` answers at once); `main` then sets `KERAS_BACKEND` from
-`--backend` before anything imports Keras and dispatches to
-`keras_electra.cli.commands`.
+`--backend` before anything imports Keras and dispatches to the command's
+module (`pretrain`, `finetune`, `export`, `inference`, `info`,
+`quickstart`). `_start_again` is the one way the command restarts itself.
 """
 
 import argparse
@@ -757,16 +758,38 @@ def _current_backend():
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-def _rerun_with_backend(backend, argv):
-    """Run this command again in a process whose Keras uses `backend`.
+def _start_again(environ, argv=None):
+    """Run this command again in a new process started with `environ`.
 
-    Only when Keras was imported before `main` (say, `main` called from
-    Python). The child imports this very `keras_electra` and never the
-    working directory's (`python -m`/`-c` would put the working directory
-    first on `sys.path`, where a clone's `keras_electra/` folder shadows an
-    editable install).
+    What calls for it is a setting read only when a process starts:
+    glibc reads `GLIBC_TUNABLES` (huge pages for `malloc`; see
+    `keras_electra.utils.hugepages`) and Keras its backend
+    (`KERAS_BACKEND`) when it is first imported.
+
+    Two ways, as the process is the command's own or a Python program's:
+
+    - `argv=None`, the `keras-electra` console script: its process is
+      replaced (`os.execve`) by the same script with the same arguments,
+      so whoever started it keeps the same process (id, terminal, signals,
+      exit code), and `sys.argv[0]` still names the script, which keeps
+      `import keras_electra` from loading Keras before `--backend` is read
+      (`keras_electra/__init__.py`). Returns None, and only where that
+      cannot be done (no script file, as under `python -c`, or `execve`
+      failed): the command then runs on in this process.
+    - `argv` given, `main(argv)` called from Python: the caller's process
+      must live on, so the command runs in a child process, and its exit
+      code is returned. The child imports this very `keras_electra`, never
+      the working directory's (`python -m`/`-c` would put the working
+      directory first on `sys.path`, where a clone's `keras_electra/`
+      folder shadows an editable install).
     """
-    env = dict(os.environ, KERAS_BACKEND=backend)
+    if argv is None:
+        if not os.path.isfile(sys.argv[0]):
+            return None
+        try:
+            os.execve(sys.executable, [sys.executable, *sys.argv], environ)
+        except OSError:
+            return None
     root = os.path.dirname(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     )
@@ -774,31 +797,44 @@ def _rerun_with_backend(backend, argv):
         f"import sys; sys.path[0] = {root!r}; "
         "from keras_electra.cli.app import main; sys.exit(main())"
     )
-    command = [sys.executable, "-c", code, *argv]
-    return subprocess.call(command, env=env)
+    return subprocess.call([sys.executable, "-c", code, *argv], env=environ)
 
 
-def _restart_with_hugepages():
-    """Start this command again with huge pages for `malloc`, if it can.
+def _hugepages_environment():
+    """The environment that gives this command huge pages for `malloc`, or
+    None where there is nothing to do.
 
     Only in the `keras-electra` console script itself (a Python caller of
-    `main` keeps its process): glibc reads the tunable only when a process
-    starts (see `keras_electra.utils.hugepages`, which also says why).
-    Replaces this process; returns only where nothing is to be done.
+    `main` keeps its process), before Keras starts, and where the machine
+    supports it (`keras_electra.utils.hugepages`).
     """
     import keras_electra
 
     if not keras_electra._started_as_command() or "keras" in sys.modules:
-        return
-    if not os.path.isfile(sys.argv[0]):
-        return  # no script file to start again (e.g. `python -c`)
-    environ = hugepages.environment_with_hugepages()
-    if environ is None:
-        return
-    try:
-        os.execve(sys.executable, [sys.executable, *sys.argv], environ)
-    except OSError:
-        pass  # run on without: the setting is only about speed
+        return None
+    return hugepages.environment_with_hugepages()
+
+
+def _command(name):
+    """The function that runs subcommand `name` (imports Keras)."""
+    from keras_electra.cli import export
+    from keras_electra.cli import finetune
+    from keras_electra.cli import inference
+    from keras_electra.cli import info
+    from keras_electra.cli import pretrain
+    from keras_electra.cli import quickstart
+
+    return {
+        "quickstart": quickstart.cmd_quickstart,
+        "info": info.cmd_info,
+        "pretrain": pretrain.cmd_pretrain,
+        "finetune": finetune.cmd_finetune,
+        "evaluate": finetune.cmd_evaluate,
+        "predict": inference.cmd_predict,
+        "export": export.cmd_export,
+        "fill-mask": inference.cmd_fill_mask,
+        "detect": inference.cmd_detect,
+    }[name]
 
 
 def main(argv=None):
@@ -806,7 +842,7 @@ def main(argv=None):
     started_by_script = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "convert":
-        # Not through `commands` (which imports Keras): `convert --help`
+        # Not through `_command` (which imports Keras): `convert --help`
         # stays instant.
         from keras_electra.conversion import command
 
@@ -819,12 +855,18 @@ def main(argv=None):
     _check(parser, args)
     fill_finetuning_defaults(args)
     if started_by_script:
-        _restart_with_hugepages()
+        environ = _hugepages_environment()
+        if environ is not None:
+            # Replaces this process; returns only where it cannot, and the
+            # command runs on without (the setting is only about speed).
+            _start_again(environ)
     if args.backend and args.backend != _current_backend():
         if "keras" in sys.modules:
             # Keras, imported before `main`, cannot switch backend in a
             # running process: run the command again under the right one.
-            return _rerun_with_backend(args.backend, argv)
+            return _start_again(
+                dict(os.environ, KERAS_BACKEND=args.backend), argv
+            )
         # Nothing has imported Keras yet (parsing does not): it starts on
         # this backend.
         os.environ["KERAS_BACKEND"] = args.backend
@@ -832,14 +874,9 @@ def main(argv=None):
         # The command's own process only: a Python caller of `main` keeps
         # its warnings and logging as they are.
         quiet.quiet_libraries()
-    from keras_electra.cli import commands
-
+    command = _command(args.command)
     try:
-        if args.command == "quickstart":
-            from keras_electra.cli import quickstart
-
-            return quickstart.cmd_quickstart(args) or 0
-        return commands.run(args) or 0
+        return command(args) or 0
     except (UsageError, readers.DataError) as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
         return 2

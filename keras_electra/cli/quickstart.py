@@ -30,23 +30,23 @@ import keras
 import numpy as np
 
 from keras_electra import data as bundled
+from keras_electra.cli.export import export_classifier
+from keras_electra.cli.export import saved_model_predict
+from keras_electra.cli.finetune import accuracy_of
+from keras_electra.cli.finetune import build_classifier
+from keras_electra.cli.finetune import labelled_dataset
+from keras_electra.cli.finetune import predict_classes
+from keras_electra.cli.labelled_data import load_task_data
+from keras_electra.cli.labelled_data import task_data
+from keras_electra.cli.pretrain import pretrain
+from keras_electra.cli.pretrain import write_corpus
+from keras_electra.cli.run_directory import RunDir
+from keras_electra.cli.run_directory import load_average
 from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import QUICKSTART
 from keras_electra.cli.shared import UsageError
-from keras_electra.cli.commands import RunDir
-from keras_electra.cli.commands import accuracy_of
-from keras_electra.cli.commands import build_classifier
-from keras_electra.cli.commands import export_classifier
-from keras_electra.cli.commands import labelled_dataset
-from keras_electra.cli.commands import load_average
-from keras_electra.cli.commands import load_task_data
-from keras_electra.cli.commands import predict_classes
-from keras_electra.cli.commands import pretrain
-from keras_electra.cli.commands import saved_model_predict
-from keras_electra.cli.commands import task_data
-from keras_electra.cli.commands import say
-from keras_electra.cli.commands import verbose
-from keras_electra.cli.commands import write_corpus
+from keras_electra.cli.shared import say
+from keras_electra.cli.shared import verbose
 from keras_electra.presets import DISCRIMINATOR
 from keras_electra.utils import quiet
 from keras_electra.pretraining.pair_preset import member_preset

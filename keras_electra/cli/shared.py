@@ -1,13 +1,16 @@
 """What every part of the command line shares: its name, the backends,
-the default models, the usage error and the run directory's default.
+the default models, the usage error, the run directory's default and how
+the commands print.
 
-`app` (parsing, dispatch) and `commands` (what the subcommands do) both
-import this module, and neither imports the other's names: `app` calls
-into `commands`, never the reverse. Imports neither Keras nor keras-hub.
+`app` (parsing, dispatch) and the command modules (`pretrain`,
+`finetune`, `export`, `inference`, `info`, `quickstart`) all import this
+module; `app` calls into the command modules, never the reverse. Imports
+neither Keras nor keras-hub.
 """
 
 import datetime
 import os
+import sys
 
 PROG = "keras-electra"
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -18,6 +21,18 @@ DEFAULT_GENERATOR = "electra_small_generator_en"
 
 class UsageError(Exception):
     """A bad option or path found after parsing: exit code 2."""
+
+
+def say(*parts):
+    print(*parts, flush=True)
+
+
+def verbose(args):
+    """Keras `verbose`: none, a progress bar, or (not a terminal) one line
+    per epoch."""
+    if args.quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
 
 
 def default_output_dir(command):

@@ -101,7 +101,8 @@ def test_rerun_under_another_backend_ignores_the_working_directory(
     # process; that child must import this keras_electra, not the clone
     # folder (`python -m` put the working directory first on sys.path).
     monkeypatch.chdir(_clone_folder(tmp_path))
-    assert app._rerun_with_backend(_other_backend(), ["--version"]) == 0
+    env = dict(os.environ, KERAS_BACKEND=_other_backend())
+    assert app._start_again(env, ["--version"]) == 0
     out, err = capfd.readouterr()
     assert out.startswith("keras-electra 0."), err
 

@@ -97,10 +97,10 @@ def test_finetune_train_test_validation(kind, tmp_path, capsys):
 
 
 def test_evaluate_test_file(tmp_path, capsys, monkeypatch):
-    from keras_electra.cli import commands
+    from keras_electra.cli import finetune
 
     # The model is not what is tested: skip loading one.
-    monkeypatch.setattr(commands, "load_classifier", lambda m: (None, ["neg", "pos"]))
+    monkeypatch.setattr(finetune, "load_classifier", lambda m: (None, ["neg", "pos"]))
     name, content, line, phrase = BAD_FILES["nul"]
     bad = write(tmp_path, name, content)
     code, _, err = run_cli(

@@ -57,10 +57,10 @@ def test_the_table_lives_in_the_preset_registry():
 
 
 def test_main_passes_the_defaults_to_the_command(monkeypatch, tmp_path):
-    from keras_electra.cli import commands
+    from keras_electra.cli import finetune
 
     seen = {}
-    monkeypatch.setattr(commands, "run", lambda args: seen.setdefault("args", args) and 0)
+    monkeypatch.setattr(finetune, "cmd_finetune", lambda args: seen.setdefault("args", args) and 0)
     argv = ["finetune", "--model", "electra_base_discriminator_en", "--output-dir", str(tmp_path)]
     assert app.main(argv) == 0
     args = seen["args"]

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 import keras_electra
-from keras_electra.cli.commands import saved_model_predict
+from keras_electra.cli.export import saved_model_predict
 from tests.cli.test_arguments import run_cli
 from tests.conftest import TINY_VOCAB
 from tests.test_round_trips import without_gc_collect

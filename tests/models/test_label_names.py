@@ -257,12 +257,12 @@ def test_token_classifier_names_from_id2label_and_per_word_labels(tmp_path):
 def test_cli_uses_the_model_names_and_still_reads_an_old_side_file(
     checkpoint, tmp_path
 ):
-    from keras_electra.cli import commands
+    from keras_electra.cli import finetune
 
     hf, directory = checkpoint
     named = keras_electra.ElectraClassifier.from_preset(directory)
     named.save_to_preset(str(tmp_path / "named"))
-    _, names = commands.load_classifier(str(tmp_path / "named"))
+    _, names = finetune.load_classifier(str(tmp_path / "named"))
     assert names == NAMES
 
     # A run made before names were kept in the model: a side file.
@@ -271,7 +271,7 @@ def test_cli_uses_the_model_names_and_still_reads_an_old_side_file(
     )
     assert old.label_names is None
     old.save_to_preset(str(tmp_path / "old"))
-    with open(tmp_path / "old" / commands.LABEL_NAMES_FILE, "w") as f:
+    with open(tmp_path / "old" / finetune.LABEL_NAMES_FILE, "w") as f:
         json.dump(["x", "y", "z"], f)
-    _, names = commands.load_classifier(str(tmp_path / "old"))
+    _, names = finetune.load_classifier(str(tmp_path / "old"))
     assert names == ["x", "y", "z"]
