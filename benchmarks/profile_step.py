@@ -43,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--jit", choices=["auto", "true"], default="auto")
+    p.add_argument("--quantize", choices=["int8"], default=None,
+                   help="keras inference: profile the int8 backbone")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--trace-dir", default=None,
                    help="keep the trace here (default: a temporary folder)")
@@ -54,7 +56,7 @@ def worker_args(args, model):
         "--contender", args.contender, "--workload", args.workload,
         "--model", json.dumps(model), "--batch-size", str(args.batch_size),
         "--seq-len", str(args.seq_len), "--jit", args.jit, "--out", os.devnull,
-    ]
+    ] + (["--quantize", args.quantize] if args.quantize else [])
     return speed_worker.parse_args(argv)
 
 
@@ -91,6 +93,19 @@ def xplane_top(trace_dir, top, steps):
     for (thread, name), (count, ms) in rows:
         print(f"{thread[:16]:16} {name[-80:]:80} {count // steps:6d} "
               f"{ms / steps:8.1f}")
+    # TensorFlow's executor ops are named "<node>:<OpType>": summed by type.
+    by_type = collections.defaultdict(lambda: [0, 0.0])
+    for (thread, name), (count, ms) in totals.items():
+        if (thread.startswith("tf_Compute") and ":" in name
+                and not name.startswith("ExecutorState")):
+            entry = by_type[name.rsplit(":", 1)[1]]
+            entry[0] += count
+            entry[1] += ms
+    if by_type:
+        print(f"\n{'TensorFlow op type':40} {'count':>6} {'ms/step':>8}")
+        for op, (count, ms) in sorted(by_type.items(),
+                                      key=lambda kv: -kv[1][1])[:top]:
+            print(f"{op:40} {count // steps:6d} {ms / steps:8.1f}")
 
 
 def main(argv=None):
@@ -105,7 +120,8 @@ def main(argv=None):
     else:
         step, info = speed_worker.keras_setup(wargs, model, batch)
         backend = info["backend"]
-    print(info.get("mode"), f"{args.size} {args.workload} "
+    print(info.get("mode"), info.get("quantize") or "float32",
+          f"{args.size} {args.workload} "
           f"{args.batch_size}x{args.seq_len} ({backend})")
     # The worker's own timing: first call, warm-up, then the timed steps.
     m = speed_worker.measure(step, args.steps, args.warmup)

@@ -80,6 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
                    default="float32")
+    p.add_argument("--quantize", choices=["int8"], default=None,
+                   help="keras inference: `backbone.quantize(...)` first")
     p.add_argument("--device", default="cpu",
                    help="transformers: torch device (cpu, cuda)")
     p.add_argument("--seed", type=int, default=0)
@@ -340,6 +342,10 @@ def keras_setup(args, model, batch):
 
     if args.workload == "inference":
         net = backbone
+        if getattr(args, "quantize", None):
+            net(x)  # Keras quantizes built layers only
+            net.quantize(args.quantize)
+            info["quantize"] = args.quantize
         if jit is True:
             net.compile(jit_compile=True)
 
