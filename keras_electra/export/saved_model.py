@@ -97,9 +97,9 @@ def export_saved_model(
             experimental flag; without it every request fails), and each
             new input shape (batch size x padded length) is compiled on
             its first request. Where the SavedModel is loaded by
-            TensorFlow itself (`tf.saved_model.load`), XLA served one
-            12-word sentence with ELECTRA-small about 1.5x faster on 2 CPU
-            cores (`benchmarks/SERVING.md`).
+            TensorFlow itself (`tf.saved_model.load`), XLA served
+            ELECTRA-small 1.15-1.2x faster on 2 CPU cores (one 12-word
+            sentence, 32 passages; `benchmarks/SERVING.md`).
         overwrite: bool. Replace an existing `path`.
 
     Returns:
