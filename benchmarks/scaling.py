@@ -766,6 +766,21 @@ def print_a100(rows, nbytes, args):
 # === the driver ===
 
 
+def repeats_option(value):
+    """`N` or `MODEL=N,...` -> {model: N} (unnamed models: 1)."""
+    if value.isdigit():
+        return {m: int(value) for m in STEP_MODELS}
+    repeats = {m: 1 for m in STEP_MODELS}
+    for item in value.split(","):
+        model, _, count = item.partition("=")
+        if model not in STEP_MODELS or not count.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: give N or MODEL=N with MODEL in "
+                f"{', '.join(STEP_MODELS)}")
+        repeats[model] = int(count)
+    return repeats
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -783,10 +798,11 @@ def parse_args(argv=None):
     p.add_argument("--topologies", default=",".join(TOPOLOGIES),
                    type=lambda v: speed.parse_list(v, TOPOLOGIES, "topology"),
                    help="processes x devices: 1x1, 1x2, 2x1")
-    p.add_argument("--repeats", type=int, default=1,
+    p.add_argument("--repeats", type=repeats_option, default="1",
                    help="runs of each (backend, model, topology), round "
                    "robin over the topologies; a row is the run with the "
-                   "median step time (default 1)")
+                   "median step time: N for every model, or per model, "
+                   "e.g. tiny=2,small=1 (default 1)")
     p.add_argument("--steps", type=int, default=None,
                    help="steps per run for every model (default: tiny "
                    f"{STEP_MODELS['tiny']['steps']}, small "
@@ -869,10 +885,11 @@ def main(argv=None):
         for backend in args.backends:
             for model in args.models:
                 runs = {t: [] for t in args.topologies}
-                for i in range(args.repeats):
+                repeats = args.repeats[model]
+                for i in range(repeats):
                     for topology in args.topologies:
                         print(f"... {backend} {model} {topology} "
-                              f"(run {i + 1}/{args.repeats}, load "
+                              f"(run {i + 1}/{repeats}, load "
                               f"{load_average()})", file=sys.stderr,
                               flush=True)
                         row = measure_steps(backend, model, topology, args)
