@@ -8,12 +8,14 @@ Run by hand, never by CI. Four parts, each printed as a markdown table;
    devices (`--devices 2`) and 2 processes x 1 device (`--workers
    127.0.0.1:P0,127.0.0.1:P1 --process-id {0,1}`, free ports), for the
    tiny model (the command's own default, 2 layers, hidden 128) and
-   ELECTRA-small, on JAX and TensorFlow, on the bundled novels. The chief
-   runs on a pseudo-terminal, so the command draws its per-step progress
-   bar; each bar update is time-stamped as it arrives, and the step time
-   is the median of the per-step intervals after the first `--skip` steps
-   (no start-up, compilation or checkpoint in it). The bar's own ms/step
-   figure (mean over the round's steps after the first) is kept beside it.
+   ELECTRA-small, on JAX and TensorFlow, on the bundled novels; and, for
+   the model, `1x1-half`: 1 x 1 at half the global batch (one replica's
+   share). The chief runs on a pseudo-terminal, so the command draws its
+   per-step progress bar; each bar update is time-stamped as it arrives,
+   and the step time is the median of the per-step intervals after the
+   first `--skip` steps (no start-up, compilation or checkpoint in it).
+   The bar's own ms/step figure (its mean over the steps after the first)
+   is kept beside it.
 2. **Gradient all-reduce bytes** per step: the trainable variables of the
    pre-trainer (discriminator + generator; the embeddings shared, counted
    once, as `trainable_weights` lists them), float32, for tiny, small,
@@ -22,23 +24,29 @@ Run by hand, never by CI. Four parts, each printed as a markdown table;
 3. **All-reduce time** over loopback: 2 processes on 127.0.0.1 set up by
    `keras_electra.pretraining.data_parallel` (JAX: `jax.distributed` with
    gloo CPU collectives; TensorFlow: `MultiWorkerMirroredStrategy`): a
-   `psum` in `shard_map` (JAX) or `ReplicaContext.all_reduce` (TF) of one
-   float32 buffer per size, 4 KiB to 256 MiB and each model's gradient
-   size, and of each measured model's gradient list (its variables'
-   shapes, as training reduces them). A line time = latency + bytes /
-   bandwidth is fitted to the single-buffer medians (least squares on
-   relative error).
+   `psum` in `shard_map` (JAX) or `ReplicaContext.all_reduce` (TF, as
+   Keras' optimizer reduces gradients) of one float32 buffer per size,
+   4 KiB to 256 MiB and each model's gradient size, and of each measured
+   model's gradient list (its variables' shapes). A line time = latency +
+   bytes / bandwidth is fitted to the single-buffer medians (least
+   squares on relative error).
 4. **The model**: 2-process step = compute + all-reduce(gradient bytes),
-   with compute = the 1 x 1 step time at the same global batch (on this
-   machine the two replicas share the same cores, so two half batches on
-   half the cores take what one whole batch takes on all of them). Its
-   prediction is set against the measured 2-process step. Then the same
-   model for ELECTRA-Base on 8 and 64 A100s (`--a100-*` options: compute
-   rate, batch per GPU, NVLink and inter-host bandwidth), against
-   NVIDIA's published throughput.
+   against the measured 2-process step, with compute taken two ways: the
+   1 x 1 step at the whole global batch (the two replicas' work on the
+   same cores), and 2 x the `1x1-half` step (each replica's own step at
+   its half batch; on this machine the two processes take turns on the
+   same 2 cores, so per-step work that does not shrink with the batch is
+   paid twice; on separate machines it would be 1 x). Then the model for
+   ELECTRA-Base on 8 and 64 A100s (`--a100-*` options: compute rate,
+   batch per GPU, NVLink and inter-host bandwidth), against NVIDIA's
+   published throughput.
 
-    python benchmarks/scaling.py --json scaling.json        # all, ~40 min
-    python benchmarks/scaling.py --backends jax --models tiny
+    # What RESULTS.md reports (about 30 min on 2 idle cores):
+    python benchmarks/scaling.py --repeats tiny=2,small=1 --json scaling.json
+    python benchmarks/scaling.py --parts steps,a100 --topologies 1x1-half \
+        --repeats tiny=2,small=1 --merge scaling.json --json final.json
+    # Parts alone:
+    python benchmarks/scaling.py --backends jax --models tiny --parts steps
     python benchmarks/scaling.py --parts counts,a100        # no training
 
 Only measure on an otherwise idle machine: every row records the load
@@ -65,7 +73,10 @@ import time
 import speed  # noqa: E402
 
 BACKENDS = ("jax", "tensorflow")
-TOPOLOGIES = ("1x1", "1x2", "2x1")
+# processes x devices; "1x1-half": 1 x 1 at half the global batch (one
+# replica's share of it, for the model's compute time).
+TOPOLOGIES = ("1x1", "1x2", "2x1", "1x1-half")
+DEFAULT_TOPOLOGIES = ("1x1", "1x2", "2x1")
 PARTS = ("steps", "counts", "allreduce", "a100")
 FLOAT32_BYTES = 4
 
@@ -146,6 +157,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;]*m")
 def pretrain_command(backend, model, topology, output_dir, steps,
                      workers=None, process_id=None):
     spec = dict(STEP_MODELS[model], steps=steps)
+    spec["batch"] = run_batch(model, topology)
     cmd = [sys.executable, "-m", "keras_electra.cli", "pretrain",
            "--backend", backend, "--output-dir", output_dir,
            "--steps", str(spec["steps"]), "--log-every", str(spec["steps"]),
@@ -157,6 +169,11 @@ def pretrain_command(backend, model, topology, output_dir, steps,
     if workers:
         cmd += ["--workers", workers, "--process-id", str(process_id)]
     return cmd
+
+
+def run_batch(model, topology):
+    batch = STEP_MODELS[model]["batch"]
+    return batch // 2 if topology == "1x1-half" else batch
 
 
 def watch_progress(cmd, env, cwd, timeout, others=()):
@@ -234,7 +251,8 @@ def measure_steps(backend, model, topology, args):
     spec = dict(STEP_MODELS[model])
     spec["steps"] = args.steps or spec["steps"]
     row = {"backend": backend, "model": model, "topology": topology,
-           "batch": spec["batch"], "sequence_length": spec["sequence_length"],
+           "batch": run_batch(model, topology),
+           "sequence_length": spec["sequence_length"],
            "steps": spec["steps"], "load_before": load_average()}
     directory = tempfile.mkdtemp(prefix="electra_scaling_")
     output_dir = os.path.join(directory, "run")
@@ -550,8 +568,17 @@ def line_time(fit, nbytes):
 
 
 def predictions(steps, allreduce, counts):
+    """The model's 2-process step against the measured one.
+
+    compute, two ways: the 1 x 1 step at the whole global batch (the two
+    replicas' work on the same cores), and 2 x the 1 x 1 step at half the
+    batch (each replica's own step, the two processes taking turns on the
+    cores: per-step work that does not shrink with the batch counts
+    twice); plus the all-reduce of the gradient bytes, from the fitted line
+    and as measured for the model's own gradient list.
+    """
     rows = []
-    for backend in {r["backend"] for r in steps}:
+    for backend in sorted({r["backend"] for r in steps}):
         fit = (allreduce.get(backend) or {}).get("fit")
         measured_lists = {
             r["model"]: r["median_s"]
@@ -562,31 +589,34 @@ def predictions(steps, allreduce, counts):
             by = {r["topology"]: r for r in steps
                   if r["backend"] == backend and r["model"] == model
                   and r.get("step_s")}
-            if "1x1" not in by or model not in counts:
+            if model not in counts or "2x1" not in by:
                 continue
-            compute = by["1x1"]["step_s"]
             nbytes = counts[model]["gradient_bytes"]
-            row = {"backend": backend, "model": model, "compute_s": compute,
-                   "gradient_bytes": nbytes}
-            if fit:
-                row["allreduce_line_s"] = line_time(fit, nbytes)
-                row["predicted_s"] = compute + row["allreduce_line_s"]
-            if model in measured_lists:
-                row["allreduce_list_s"] = measured_lists[model]
-                row["predicted_with_list_s"] = (
-                    compute + measured_lists[model])
-            for topology in ("2x1", "1x2"):
-                if topology in by:
-                    row[f"measured_{topology}_s"] = by[topology]["step_s"]
-            if "predicted_s" in row and "measured_2x1_s" in row:
-                row["error"] = (row["predicted_s"] / row["measured_2x1_s"]
-                                - 1)
-            if ("predicted_with_list_s" in row
-                    and "measured_2x1_s" in row):
-                row["error_with_list"] = (row["predicted_with_list_s"]
-                                          / row["measured_2x1_s"] - 1)
-            rows.append(row)
-    return sorted(rows, key=lambda r: (r["backend"], r["model"]))
+            bases = []
+            if "1x1" in by:
+                bases.append(("1x1 step (whole batch)", by["1x1"]["step_s"]))
+            if "1x1-half" in by:
+                bases.append(("2 x 1x1 step at half the batch",
+                              2 * by["1x1-half"]["step_s"]))
+            for basis, compute in bases:
+                row = {"backend": backend, "model": model, "basis": basis,
+                       "compute_s": compute, "gradient_bytes": nbytes,
+                       "measured_2x1_s": by["2x1"]["step_s"]}
+                if "1x2" in by:
+                    row["measured_1x2_s"] = by["1x2"]["step_s"]
+                if fit:
+                    row["allreduce_line_s"] = line_time(fit, nbytes)
+                    row["predicted_s"] = compute + row["allreduce_line_s"]
+                    row["error"] = (row["predicted_s"]
+                                    / row["measured_2x1_s"] - 1)
+                if model in measured_lists:
+                    row["allreduce_list_s"] = measured_lists[model]
+                    row["predicted_with_list_s"] = (
+                        compute + measured_lists[model])
+                    row["error_with_list"] = (row["predicted_with_list_s"]
+                                              / row["measured_2x1_s"] - 1)
+                rows.append(row)
+    return rows
 
 
 def ring_seconds(nbytes, ranks, bandwidth, latency):
@@ -706,24 +736,24 @@ def print_allreduce(allreduce):
 
 def print_predictions(rows):
     print("\n### Model against measurement: 2 processes x 1 device\n")
-    print("| backend | model | compute = 1x1 step ms | gradient MB | "
-          "all-reduce (line) ms | predicted ms | measured 2x1 ms | error | "
-          "all-reduce (its gradient list) ms | predicted ms | error | "
+    print("| backend | model | compute basis | compute ms | gradient MB | "
+          "all-reduce (line) ms | predicted ms | error | all-reduce (its "
+          "gradient list) ms | predicted ms | error | measured 2x1 ms | "
           "measured 1x2 ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
-          "--- | --- |")
+          "--- | --- | --- |")
     for r in rows:
         def pct(key):
             return f"{100 * r[key]:+.0f}%" if key in r else ""
 
-        print(f"| {r['backend']} | {r['model']} | {ms(r['compute_s'])} | "
-              f"{r['gradient_bytes'] / 1e6:,.1f} | "
+        print(f"| {r['backend']} | {r['model']} | {r['basis']} | "
+              f"{ms(r['compute_s'])} | {r['gradient_bytes'] / 1e6:,.1f} | "
               f"{ms(r.get('allreduce_line_s'))} | "
-              f"{ms(r.get('predicted_s'))} | "
-              f"{ms(r.get('measured_2x1_s'))} | {pct('error')} | "
+              f"{ms(r.get('predicted_s'))} | {pct('error')} | "
               f"{ms(r.get('allreduce_list_s'))} | "
               f"{ms(r.get('predicted_with_list_s'))} | "
-              f"{pct('error_with_list')} | {ms(r.get('measured_1x2_s'))} |")
+              f"{pct('error_with_list')} | {ms(r['measured_2x1_s'])} | "
+              f"{ms(r.get('measured_1x2_s'))} |")
 
 
 def print_a100(rows, nbytes, args):
@@ -793,11 +823,18 @@ def parse_args(argv=None):
     p.add_argument("--backends", default=",".join(BACKENDS),
                    type=lambda v: speed.parse_list(v, BACKENDS, "backend"))
     p.add_argument("--models", default=",".join(STEP_MODELS),
-                   type=lambda v: speed.parse_list(v, tuple(STEP_MODELS), "model"),
+                   type=lambda v: speed.parse_list(v, tuple(STEP_MODELS),
+                                                   "model"),
                    help="models whose steps are timed (tiny, small)")
-    p.add_argument("--topologies", default=",".join(TOPOLOGIES),
+    p.add_argument("--topologies", default=",".join(DEFAULT_TOPOLOGIES),
                    type=lambda v: speed.parse_list(v, TOPOLOGIES, "topology"),
-                   help="processes x devices: 1x1, 1x2, 2x1")
+                   help="processes x devices: 1x1, 1x2, 2x1 (default), "
+                   "and 1x1-half (1 x 1 at half the batch: one replica's "
+                   "compute, for the model)")
+    p.add_argument("--merge", metavar="JSON", nargs="+", default=[],
+                   help="--json files of earlier runs: their step rows, "
+                   "counts and all-reduce results join this run's (this "
+                   "run's win where both have one)")
     p.add_argument("--repeats", type=repeats_option, default="1",
                    help="runs of each (backend, model, topology), round "
                    "robin over the topologies; a row is the run with the "
@@ -876,7 +913,20 @@ def main(argv=None):
     count_models = args.count_models.split(",")
     if "a100" in parts and "base" not in count_models:
         count_models.append("base")
-    if parts != ["steps"]:
+    for path in args.merge:
+        with open(path) as f:
+            earlier = json.load(f)
+        output.setdefault("merged", []).append(
+            {"path": path, "machine": earlier["machine"]})
+        output["steps"] += earlier.get("steps", [])
+        output.setdefault("all_step_runs", []).extend(
+            earlier.get("all_step_runs", []))
+        output["counts"].update(earlier.get("counts", {}))
+        output["allreduce"].update(earlier.get("allreduce", {}))
+    if parts != ["steps"] and not (
+        set(count_models) <= set(output["counts"])
+        and "counts" not in parts
+    ):
         print("... counting parameters", file=sys.stderr, flush=True)
         output["counts"] = run_counts(args, count_models)
         print_counts(output["counts"])
@@ -901,13 +951,18 @@ def main(argv=None):
                         output.setdefault("all_step_runs", []).append(row)
                         save(args.json, output)
                 for topology, rows in runs.items():
+                    output["steps"] = [
+                        r for r in output["steps"]
+                        if (r["backend"], r["model"], r["topology"])
+                        != (backend, model, topology)]
                     good = sorted((r for r in rows if r.get("step_s")),
                                   key=lambda r: r["step_s"])
                     chosen = good[(len(good) - 1) // 2] if good else rows[0]
                     chosen = dict(chosen, repeats_step_s=[
                         r.get("step_s") for r in rows])
                     output["steps"].append(chosen)
-        print_steps(output["steps"])
+        print_steps(sorted(output["steps"], key=lambda r: (
+            r["backend"], r["model"], TOPOLOGIES.index(r["topology"]))))
         save(args.json, output)
     if "allreduce" in parts:
         for backend in args.backends:
