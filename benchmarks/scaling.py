@@ -41,7 +41,7 @@ Run by hand, never by CI. Four parts, each printed as a markdown table;
    batch per GPU, NVLink and inter-host bandwidth), against NVIDIA's
    published throughput.
 
-    # What RESULTS.md reports (about 30 min on 2 idle cores):
+    # What RESULTS.md reports (about 25 min on 2 idle cores):
     python benchmarks/scaling.py --repeats tiny=2,small=1 --json scaling.json
     python benchmarks/scaling.py --parts steps,a100 --topologies 1x1-half \
         --repeats tiny=2,small=1 --merge scaling.json --json final.json
