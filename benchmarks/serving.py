@@ -585,13 +585,8 @@ def main(argv=None):
     if args.worker:
         worker(args)
         return 0
-    m = speed.machine(argparse.Namespace(ghz=None, flop_per_cycle=None,
-                                         peak_gflops=None))
-    print(f"- CPU: {m['cpu_model']}, {m['cores']} logical CPUs "
-          f"({m['usable_cores']} usable); load average at start "
-          + ", ".join(f"{x:.2f}" for x in m["load_average_at_start"] or [])
-          + "\n- " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()
-                               if v) + f"\n- {m['date']}\n", flush=True)
+    m, text = speed.machine_summary()
+    print(text + "\n", flush=True)
     if args.accuracy:
         output = {"machine": m, "accuracy": accuracy(args)}
     else:

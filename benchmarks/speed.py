@@ -564,6 +564,22 @@ def quickstart_table(rows):
     return "\n".join(lines)
 
 
+def machine_summary():
+    """This machine (`machine` without overrides) and three lines on it:
+    the CPU and the load average, the versions, the date."""
+    m = machine(argparse.Namespace(ghz=None, flop_per_cycle=None,
+                                   peak_gflops=None))
+    text = (
+        f"- CPU: {m['cpu_model']}, {m['cores']} logical CPUs "
+        f"({m['usable_cores']} usable); load average at start "
+        + ", ".join(f"{x:.2f}" for x in m["load_average_at_start"] or [])
+        + "\n- " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()
+                             if v)
+        + f"\n- {m['date']}"
+    )
+    return m, text
+
+
 def machine_text(m, args):
     v = m["versions"]
     lines = [

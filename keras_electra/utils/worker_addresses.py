@@ -1,5 +1,7 @@
 """The worker list of a multi-process run: `HOST0:PORT0,HOST1:PORT1`."""
 
+import socket
+
 
 def parse_workers(workers):
     """`"HOST0:PORT0,HOST1:PORT1"` (or a list) -> `["HOST0:PORT0", ...]`.
@@ -18,3 +20,15 @@ def parse_workers(workers):
     if len(set(parsed)) != len(parsed):
         raise ValueError(f"the workers {parsed} repeat an address")
     return parsed
+
+
+def loopback_workers(count):
+    """`"127.0.0.1:P0,127.0.0.1:P1,..."`: `count` ports free right now, for
+    a multi-process run on one machine (the tests, the benchmarks)."""
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ",".join(f"127.0.0.1:{p}" for p in ports)

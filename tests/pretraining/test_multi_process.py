@@ -19,7 +19,6 @@ import functools
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import pytest
 from keras_electra.pretraining import latest_checkpoint
 from keras_electra.pretraining.checkpointing import WEIGHTS_FILE
 from keras_electra.pretraining.checkpointing import checkpoint_step
+from keras_electra.utils.worker_addresses import loopback_workers
 from tests.conftest import TINY_VOCAB
 from tests.line_process import LineProcess
 
@@ -71,16 +71,6 @@ def _corpus(directory):
     return ["--corpus", str(corpus), "--vocab", str(vocab)]
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _pretrain(args):
     env = dict(os.environ, KERAS_BACKEND=BACKEND)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -94,7 +84,7 @@ def _pretrain(args):
 
 
 def _two_processes(common, output):
-    workers = ",".join(f"127.0.0.1:{p}" for p in _free_ports(2))
+    workers = loopback_workers(2)
     return [
         _pretrain(
             common + ["--output-dir", str(output), "--workers", workers,
