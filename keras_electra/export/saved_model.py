@@ -98,7 +98,7 @@ def export_saved_model(
             new input shape (batch size x padded length) is compiled on
             its first request. Where the SavedModel is loaded by
             TensorFlow itself (`tf.saved_model.load`), XLA served
-            ELECTRA-small 1.15-1.2x faster on 2 CPU cores (one 12-word
+            ELECTRA-small 1.1-1.4x faster on 2 CPU cores (one 12-word
             sentence, 32 passages; `benchmarks/SERVING.md`).
         overwrite: bool. Replace an existing `path`.
 
