@@ -100,16 +100,21 @@ def __dir__():
 
 
 def _started_as_command():
-    """Whether this process is the `keras-electra` console script.
+    """Whether this process is the `keras-electra` command: its console
+    script, or `python -m keras_electra.cli`.
 
     Its entry point (`keras_electra.cli:main`) lives inside this package, so
     this module runs before the command's own code can say anything; the
-    script's name is the only sign. `python -m keras_electra.cli` loads
-    eagerly (and so is slower to answer `--help`).
+    command line is the only sign.
     """
     argv = getattr(sys, "argv", None) or [""]
     script = os.path.splitext(os.path.basename(argv[0] or ""))[0]
-    return script == "keras-electra"
+    if script == "keras-electra":
+        return True
+    original = list(getattr(sys, "orig_argv", ()))
+    if "-m" in original:
+        return original[original.index("-m") + 1 :][:1] == ["keras_electra.cli"]
+    return False
 
 
 # Always, also for the command line: registers the checkpoint formats that

@@ -768,8 +768,9 @@ def _start_again(environ, argv=None):
 
     Two ways, as the process is the command's own or a Python program's:
 
-    - `argv=None`, the `keras-electra` console script: its process is
-      replaced (`os.execve`) by the same script with the same arguments,
+    - `argv=None`, the `keras-electra` console script (or `python -m
+      keras_electra.cli`): its process is replaced (`os.execve`) by the
+      same command line,
       so whoever started it keeps the same process (id, terminal, signals,
       exit code), and `sys.argv[0]` still names the script, which keeps
       `import keras_electra` from loading Keras before `--backend` is read
@@ -784,10 +785,15 @@ def _start_again(environ, argv=None):
       folder shadows an editable install).
     """
     if argv is None:
-        if not os.path.isfile(sys.argv[0]):
+        # The process' own command line (`keras-electra ...` or `python -m
+        # keras_electra.cli ...`), as it was typed.
+        original = list(getattr(sys, "orig_argv", ())) or [
+            sys.executable, *sys.argv
+        ]
+        if "-m" not in original and not os.path.isfile(sys.argv[0]):
             return None
         try:
-            os.execve(sys.executable, [sys.executable, *sys.argv], environ)
+            os.execve(sys.executable, [sys.executable, *original[1:]], environ)
         except OSError:
             return None
     root = os.path.dirname(

@@ -60,6 +60,23 @@ def test_help_and_a_short_finetune_print_no_library_notices(tmp_path):
         assert line.startswith("keras-electra: warning: "), process.stderr
 
 
+def test_python_m_is_the_command_and_as_quiet(tmp_path):
+    """`python -m keras_electra.cli` starts as the console script does: the
+    package does not load Keras (and TensorFlow's start-up notices) before
+    the command has read its options."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [REPO] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
+    process = subprocess.run(
+        [sys.executable, "-m", "keras_electra.cli", "quickstart", "--help"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "quickstart" in process.stdout
+    assert process.stderr == ""
+
+
 @pytest.mark.slow
 def test_a_real_error_still_reaches_the_user(tmp_path):
     model, train, test = _inputs(str(tmp_path))
