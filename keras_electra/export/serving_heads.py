@@ -416,7 +416,8 @@ class QuestionAnswererServingHead(ServingHead):
     start and end candidate: `start_logit + end_logit`, end not before
     start, at most `max_answer_length` tokens), returned as the exact
     substring of the context (`answer`, `""` when the window holds no
-    context), with its `score`, token positions `start_index`/`end_index`,
+    context; the span's WordPiece text where the context has no offsets,
+    see `ElectraTokenizer.tokenize_with_offsets`), with its `score`, token positions `start_index`/`end_index`,
     and `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0
     predicts "no answer" above a tuned threshold).
     """
@@ -486,11 +487,16 @@ class QuestionAnswererServingHead(ServingHead):
         if "contexts" in features:
             begin = tf.gather(features["start_offsets"], start_index, batch_dims=1)
             end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
-            answer = tf.strings.substr(
+            exact = tf.strings.substr(
                 features["contexts"],
                 tf.maximum(begin, 0),
                 tf.maximum(end - begin, 0),
                 unit="BYTE",
             )
+            # Without offsets: the WordPiece text of the span.
+            span = tf.ragged.range(start_index, end_index + 1)
+            pieces = tf.gather(token_ids, span, batch_dims=1)
+            detokenized = self.tokenizer.detokenize(pieces)
+            answer = tf.where(begin >= 0, exact, detokenized)
             result["answer"] = tf.where(found, answer, "")
         return result

@@ -187,19 +187,20 @@ class ElectraQuestionAnswererPreprocessor(
             one's windows in order), `sequence_length` wide: `token_ids`,
             `segment_ids`, `padding_mask` (int32), `start_offsets`,
             `end_offsets` (int64; the token's span in its context, -1
-            outside the context), `token_index` (int32; the token's index
+            outside the context, and in a string tensor's context whose
+            offsets do not line up with the tokenizer's ids, see
+            `ElectraTokenizer.tokenize_with_offsets`), `token_index` (int32; the token's index
             among its context's tokens, -1 outside the context),
             `max_context` (bool; Google's `_check_is_max_context`) and
             `example_index` `[windows]` (int64). A question that leaves no
             room for context raises `InvalidArgumentError`.
         """
         seq = int(sequence_length or self.sequence_length)
-        tokenize = self.tokenizer.tokenize_with_offsets
-        question_ids = _ragged(tokenize(questions)[0], tf.int32)
+        tokenizer = self.tokenizer
+        question_ids = _ragged(tokenizer.tokenize(questions), tf.int32)
         question_ids = question_ids[:, : self.max_query_length]
-        context_ids, starts, ends = tokenize(contexts)
-        context_ids = _ragged(context_ids, tf.int32)
-        starts, ends = _ragged(starts, tf.int64), _ragged(ends, tf.int64)
+        context_ids = _ragged(tokenizer.tokenize(contexts), tf.int32)
+        starts, ends = self._context_offsets(contexts, context_ids)
 
         question_length = tf.cast(question_ids.row_lengths(), tf.int32)
         num_tokens = tf.cast(context_ids.row_lengths(), tf.int32)
@@ -236,7 +237,6 @@ class ElectraQuestionAnswererPreprocessor(
         padding_mask = positions <= window_end
         token_index = tf.where(in_context, window_start[:, None] + piece, -1)
         rows = tf.broadcast_to(example[:, None], tf.shape(piece))
-        tokenizer = self.tokenizer
         token_ids = tf.where(
             in_question,
             _gather_ragged(question_ids, rows, positions - 1, in_question),
@@ -297,6 +297,33 @@ class ElectraQuestionAnswererPreprocessor(
             "max_context": in_context & (best == window[:, None]),
             "example_index": tf.cast(example, tf.int64),
         }
+
+    def _context_offsets(self, contexts, context_ids):
+        """`(starts, ends)` ragged like `context_ids`: the tokens' offsets
+        (`ElectraTokenizer.tokenize_with_offsets`), or -1 in a context
+        where those come with other ids than the tokenizer's (string
+        tensors whose normalization merges or splits words)."""
+        offset_ids, starts, ends = self.tokenizer.tokenize_with_offsets(
+            contexts
+        )
+        offset_ids = _ragged(offset_ids, tf.int32)
+        lengths = context_ids.row_lengths()
+        width = tf.reduce_max(
+            tf.concat([lengths, offset_ids.row_lengths(), [0]], 0)
+        )
+        shape = tf.stack([context_ids.nrows(), width])
+        aligned = tf.reduce_all(
+            offset_ids.to_tensor(-1, shape=shape)
+            == context_ids.to_tensor(-1, shape=shape),
+            axis=1,
+        )
+
+        def aligned_only(values):
+            dense = _ragged(values, tf.int64).to_tensor(-1, shape=shape)
+            dense = tf.where(aligned[:, None], dense, tf.constant(-1, tf.int64))
+            return tf.RaggedTensor.from_tensor(dense, lengths=lengths)
+
+        return aligned_only(starts), aligned_only(ends)
 
     def cut_windows(self, windows, sequence_length=None):
         """`windows` (NumPy or tensors, in a graph too) cut to the longest

@@ -169,3 +169,26 @@ def test_a_question_without_room_for_context_raises(tokenizer):
         1,
         8,
     )
+
+
+def test_first_windows_keep_the_tokenizers_ids_without_offsets(tokenizer):
+    # In a string tensor, these control and format characters make
+    # `tokenize_with_offsets` split words otherwise than the tokenizer: the
+    # window keeps the tokenizer's ids (as `featurize`) and has no offsets.
+    import tensorflow as tf
+
+    preprocessor = ElectraQuestionAnswererPreprocessor(
+        tokenizer, sequence_length=32, max_query_length=6
+    )
+    contexts = ["foo\x00bar baz", "play\u200bground x\x1fy", "the cat sat"]
+    questions = ["what?"] * 3
+    served = tf.function(preprocessor.first_windows, autograph=False)(
+        tf.constant(questions), tf.constant(contexts)
+    )
+    features = preprocessor.featurize(questions, contexts)
+    np.testing.assert_array_equal(served["token_ids"], features.x["token_ids"])
+    assert (served["start_offsets"][:2] == -1).numpy().all()
+    assert (served["end_offsets"][:2] == -1).numpy().all()
+    np.testing.assert_array_equal(
+        served["start_offsets"][2], features.offsets[2, :, 0]
+    )
