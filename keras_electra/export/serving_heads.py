@@ -417,8 +417,8 @@ class QuestionAnswererServingHead(ServingHead):
     start, at most `max_answer_length` tokens), returned as the exact
     substring of the context (`answer`, `""` when the window holds no
     context; the span's WordPiece text where the context has no offsets,
-    see `ElectraTokenizer.tokenize_with_offsets`), with its `score`, token positions `start_index`/`end_index`,
-    and `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0
+    see `ElectraTokenizer.tokenize_with_offsets`), with its `score`, token
+    positions `start_index`/`end_index`, and `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0
     predicts "no answer" above a tuned threshold).
     """
 
@@ -485,7 +485,9 @@ class QuestionAnswererServingHead(ServingHead):
             "null_score_diff": null_score - score,
         }
         if "contexts" in features:
-            begin = tf.gather(features["start_offsets"], start_index, batch_dims=1)
+            begin = tf.gather(
+                features["start_offsets"], start_index, batch_dims=1
+            )
             end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
             exact = tf.strings.substr(
                 features["contexts"],

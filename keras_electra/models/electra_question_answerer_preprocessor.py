@@ -186,11 +186,12 @@ class ElectraQuestionAnswererPreprocessor(
             A dict of tensors, one row per window (examples in order, each
             one's windows in order), `sequence_length` wide: `token_ids`,
             `segment_ids`, `padding_mask` (int32), `start_offsets`,
-            `end_offsets` (int64; the token's span in its context, -1
+            `end_offsets` (int64; the token's span in its context; -1
             outside the context, and in a string tensor's context whose
             offsets do not line up with the tokenizer's ids, see
-            `ElectraTokenizer.tokenize_with_offsets`), `token_index` (int32; the token's index
-            among its context's tokens, -1 outside the context),
+            `ElectraTokenizer.tokenize_with_offsets`), `token_index`
+            (int32; the token's index among its context's tokens, -1
+            outside the context),
             `max_context` (bool; Google's `_check_is_max_context`) and
             `example_index` `[windows]` (int64). A question that leaves no
             room for context raises `InvalidArgumentError`.
@@ -262,7 +263,8 @@ class ElectraQuestionAnswererPreprocessor(
         all_windows = tf.range(tf.reduce_max(tf.concat([num_windows, [1]], 0)))
         starts_all = all_windows[None, :] * stride_of[:, None]  # [n, m]
         lengths_all = tf.minimum(
-            tf.gather(num_tokens, example)[:, None] - starts_all, max_of[:, None]
+            tf.gather(num_tokens, example)[:, None] - starts_all,
+            max_of[:, None],
         )
         real = all_windows[None, :] < tf.gather(num_windows, example)[:, None]
         token = token_index[:, :, None]
@@ -320,7 +322,9 @@ class ElectraQuestionAnswererPreprocessor(
 
         def aligned_only(values):
             dense = _ragged(values, tf.int64).to_tensor(-1, shape=shape)
-            dense = tf.where(aligned[:, None], dense, tf.constant(-1, tf.int64))
+            dense = tf.where(
+                aligned[:, None], dense, tf.constant(-1, tf.int64)
+            )
             return tf.RaggedTensor.from_tensor(dense, lengths=lengths)
 
         return aligned_only(starts), aligned_only(ends)
@@ -383,7 +387,7 @@ class ElectraQuestionAnswererPreprocessor(
                 continue
             char_start, text = span
             found = contexts[i][char_start : char_start + len(text)]
-            if " ".join(found.lower().split()) != " ".join(text.lower().split()):
+            if found.lower().split() != text.lower().split():
                 skipped.add(i)
             else:
                 answer_spans[i] = (char_start, char_start + len(text))
@@ -435,7 +439,10 @@ class ElectraQuestionAnswererPreprocessor(
             labels = labels[keep]
         w = self.cut_windows(w)
         return QuestionAnsweringFeatures(
-            x={key: w[key] for key in ("token_ids", "segment_ids", "padding_mask")},
+            x={
+                key: w[key]
+                for key in ("token_ids", "segment_ids", "padding_mask")
+            },
             y=labels if answers is not None else None,
             example_index=w["example_index"],
             offsets=np.stack([w["start_offsets"], w["end_offsets"]], axis=-1),

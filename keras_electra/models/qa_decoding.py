@@ -134,13 +134,12 @@ def decode_answers(
     # Every window's spans, best first (`best_spans`).
     end_allowed = features.offsets[..., 0] >= 0  # context tokens
     start_allowed = end_allowed & features.max_context
-    step = max(1, _PAIRS_PER_CALL // min(n_best_size, start_logits.shape[1]) ** 2)
+    pairs = min(n_best_size, start_logits.shape[1]) ** 2
+    step = max(1, _PAIRS_PER_CALL // pairs)
+    inputs = (start_logits, end_logits, start_allowed, end_allowed)
     parts = [
         best_spans(
-            *(
-                values[begin : begin + step]
-                for values in (start_logits, end_logits, start_allowed, end_allowed)
-            ),
+            *(values[begin : begin + step] for values in inputs),
             max_answer_length,
             n_best_size,
         )
