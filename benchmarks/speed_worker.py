@@ -73,7 +73,8 @@ def parse_args(argv=None):
     p.add_argument("--model", required=True,
                    help="JSON: vocabulary_size, num_layers, hidden_dim, "
                    "num_heads, embedding_dim, intermediate_dim, "
-                   "max_sequence_length, generator_hidden_fraction")
+                   "max_sequence_length, generator_hidden_fraction, "
+                   "optional dropout (default 0.1)")
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--seq-len", type=int, required=True)
     p.add_argument("--steps", type=int, default=5)
@@ -133,6 +134,8 @@ def hf_config(model, hidden=None, heads=None, intermediate=None):
         max_position_embeddings=model["max_sequence_length"],
         type_vocab_size=2,
         num_labels=NUM_CLASSES,
+        hidden_dropout_prob=model.get("dropout", 0.1),
+        attention_probs_dropout_prob=model.get("dropout", 0.1),
     )
 
 
@@ -337,6 +340,7 @@ def keras_setup(args, model, batch):
         embedding_dim=model["embedding_dim"],
         intermediate_dim=model["intermediate_dim"],
         max_sequence_length=model["max_sequence_length"],
+        dropout=model.get("dropout", 0.1),
     )
     info = {"backend": keras.backend.backend(), "device": _keras_device()}
 
