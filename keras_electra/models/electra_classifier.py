@@ -16,7 +16,6 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
-from keras_electra.models.tf_graph import call_owned_in_graph
 from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
@@ -189,13 +188,11 @@ class ElectraClassifier(
         """
         if self.is_regression:
             return {"score": outputs[:, 0]}
-        activation = keras.activations.serialize(
-            self.classification_head.activation
-        )
-        if activation in (None, "linear"):
+        activation = self.classification_head.activation
+        if activation is keras.activations.linear:
             scores = tf.nn.softmax(outputs, axis=-1)
             result = {"logits": outputs, "probabilities": scores}
-        elif activation == "softmax":
+        elif activation is keras.activations.softmax:
             scores = outputs
             result = {"probabilities": outputs}
         else:
@@ -261,10 +258,9 @@ class ElectraClassifier(
             texts = list(texts)
         outputs = self.predict(texts, batch_size=batch_size, verbose=0)
         outputs = np.asarray(keras.ops.convert_to_numpy(outputs), "float64")
-        names = tuple(self.label_names) if self.label_names else None
-        decoded = call_owned_in_graph(
-            self, "predict_labels", self.decode_outputs, outputs, names, top_k
-        )
+        # Eagerly: a few ops on a few numbers per text run faster than a
+        # `tf.function` call (its dispatch and graph executor).
+        decoded = self.decode_outputs(outputs, top_k=top_k)
         labels = decoded["label"].numpy().reshape(len(outputs), top_k)
         scores = decoded["score"].numpy().reshape(len(outputs), top_k)
         results = []

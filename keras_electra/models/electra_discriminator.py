@@ -17,6 +17,7 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.tf_graph import call_owned_in_graph
+from keras_electra.models.tf_graph import vocabulary_tensor
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.optimizer_build import OptimizerBuildMixin
@@ -120,7 +121,7 @@ class ElectraDiscriminator(
                 `"padding_mask"`.
         """
         padding_mask = tf.cast(features["padding_mask"], tf.bool)
-        vocabulary = tf.constant(self.preprocessor.tokenizer.get_vocabulary())
+        vocabulary = vocabulary_tensor(self.preprocessor.tokenizer)
         tokens = tf.gather(vocabulary, features["token_ids"])
         probabilities = tf.sigmoid(logits)
         return {

@@ -17,6 +17,7 @@ from keras_electra.models.electra_text_classifier_preprocessor import (
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.tf_graph import call_owned_in_graph
+from keras_electra.models.tf_graph import vocabulary_tensor
 from keras_electra.presets import GENERATOR
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.constants import ELECTRA_ACTIVATION
@@ -148,7 +149,7 @@ class ElectraMaskedLM(
         top_k = min(int(top_k), tokenizer.vocabulary_size())
         probabilities = tf.nn.softmax(logits, axis=-1)
         top_probabilities, top_ids = tf.math.top_k(probabilities, k=top_k)
-        vocabulary = tf.constant(tokenizer.get_vocabulary())
+        vocabulary = vocabulary_tensor(tokenizer)
         return {
             "logits": logits,
             "mask_positions": features["mask_positions"],

@@ -32,3 +32,19 @@ def call_owned_in_graph(owner, key, fn, *args):
     live as long as it does, outside its attributes."""
     cache = _OWNER_CACHES.setdefault(owner, {})
     return call_in_graph(cache, key, fn, *args)
+
+
+def vocabulary_tensor(tokenizer):
+    """The vocabulary of `tokenizer` as a string tensor (index = token id).
+
+    Made once per tokenizer (and vocabulary size) outside any graph: the
+    functions that gather from it (a serving signature, a cached
+    `tf.function`) capture it rather than embed a constant of its tens of
+    thousands of strings, which a graph would copy on every call.
+    """
+    cache = _OWNER_CACHES.setdefault(tokenizer, {})
+    key = ("vocabulary", tokenizer.vocabulary_size())
+    if key not in cache:
+        with tf.init_scope():
+            cache[key] = tf.constant(tokenizer.get_vocabulary())
+    return cache[key]
