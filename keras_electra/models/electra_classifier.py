@@ -229,10 +229,10 @@ class ElectraClassifier(
             of `top_k` such pairs per text, most likely first. A single
             string gives a single result. Labels are `label_names`, or the
             class ids as strings (`"0"`, `"1"`, ...) when the classifier
-            has no names, as in the SavedModel's `label` output. A
-            classifier with an activation other than softmax gives its
-            outputs as the probabilities, as the SavedModel's `score`
-            does.
+            has no names, as in the SavedModel's `label` output. With an
+            output activation other than softmax (e.g. sigmoid), the
+            probabilities are its outputs as they are, as the SavedModel's
+            `score`.
         """
         if self.preprocessor is None:
             raise ValueError(
