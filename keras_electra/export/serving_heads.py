@@ -18,13 +18,9 @@ Keras backend is TensorFlow (the exporter guarantees that, see
 name so that this module imports no task class.
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401 (registers the WordPiece ops)
-from keras_hub.layers import MultiSegmentPacker
 
-from keras_electra.utils.padding import bucketed_length
-from keras_electra.utils.padding import cut_to_length
 from keras_electra.utils.padding import packer_like
 
 _HEADS = {}
@@ -268,28 +264,24 @@ class MultipleChoiceServingHead(ServingHead):
         return self.task.decode_outputs(logits, features)
 
 
-def wordpiece_offsets(tokenizer, text):
-    """`tokenizer.tokenize_with_offsets(text)`: WordPiece ids of the string
-    tensor `text` `[batch]` with byte offsets into the original strings
-    (see `ElectraTokenizer.tokenize_with_offsets`)."""
-    return tokenizer.tokenize_with_offsets(text)
-
-
 @register_serving_head("ElectraQuestionAnswerer")
 class QuestionAnswererServingHead(ServingHead):
     """Extractive question answering on one window per question.
 
-    `serving_default` takes `question` and `context` strings. The question
-    is cut to the preprocessor's `max_query_length` tokens and the context
-    truncated to fill the rest of the window, `[CLS] question [SEP] context
-    [SEP]` (Google's first window; `ElectraQuestionAnswerer.answer` also
-    slides further windows over long contexts). The answer is the best
-    span of context tokens (`start_logit + end_logit`, end not before start,
-    at most `max_answer_length` tokens), returned as the exact substring of
-    the context (`answer`, `""` when the window holds no context), with its
-    `score`, token positions `start_index`/`end_index`, and
-    `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0 predicts
-    "no answer" above a tuned threshold).
+    `serving_default` takes `question` and `context` strings, packed by the
+    task's preprocessor into each example's first window
+    (`ElectraQuestionAnswererPreprocessor.first_windows`: `[CLS] question
+    [SEP] context [SEP]`, the question cut to `max_query_length` tokens;
+    `ElectraQuestionAnswerer.answer` also slides further windows over long
+    contexts). The answer is the best span of context tokens by the task's
+    own search (`ElectraQuestionAnswerer.best_spans`, with every position a
+    start and end candidate: `start_logit + end_logit`, end not before
+    start, at most `max_answer_length` tokens), returned as the exact
+    substring of the context (`answer`, `""` when the window holds no
+    context; the span's WordPiece text where the context has no offsets,
+    see `ElectraTokenizer.tokenize_with_offsets`), with its `score`, token
+    positions `start_index`/`end_index`, and `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0
+    predicts "no answer" above a tuned threshold).
     """
 
     text_inputs = ("question", "context")
@@ -307,73 +299,22 @@ class QuestionAnswererServingHead(ServingHead):
 
     def __init__(self, task, options):
         super().__init__(task, options)
-        preprocessor = task.preprocessor
-        self.max_query_length = int(preprocessor.max_query_length)
-        self.max_answer_length = int(options.get("max_answer_length") or 30)
-        self.packer = MultiSegmentPacker(
-            start_value=self.tokenizer.cls_token_id,
-            end_value=self.tokenizer.sep_token_id,
-            pad_value=self.tokenizer.pad_token_id,
-            truncate="waterfall",
-            sequence_length=int(
-                options.get("sequence_length") or preprocessor.sequence_length
-            ),
+        self.sequence_length = int(
+            options.get("sequence_length") or task.preprocessor.sequence_length
         )
+        self.max_answer_length = int(options.get("max_answer_length") or 30)
 
     def pack(self, texts):
         questions, contexts = texts
-        question_ids = self.tokenizer(questions)[:, : self.max_query_length]
-        context_ids = self.tokenizer(contexts)
-        token_ids, segment_ids = self.packer((question_ids, context_ids))
-        token_ids = tf.cast(token_ids, tf.int32)
-        length = self.packer.sequence_length
-
-        # Byte offsets of the context pieces, for exact answer text; rows
-        # where they do not line up with the tokenizer's ids get none.
-        offset_ids, starts, ends = self.tokenizer.tokenize_with_offsets(
-            contexts
+        windows = self.task.preprocessor.first_windows(
+            questions, contexts, self.sequence_length
         )
-        width = tf.maximum(
-            tf.reduce_max(tf.concat([offset_ids.row_lengths(), [0]], 0)),
-            tf.reduce_max(tf.concat([context_ids.row_lengths(), [0]], 0)),
-        )
-        dense_shape = tf.stack([tf.shape(contexts, out_type=tf.int64)[0], width])
-        aligned = tf.reduce_all(
-            offset_ids.to_tensor(-1, shape=dense_shape)
-            == tf.cast(context_ids, tf.int32).to_tensor(-1, shape=dense_shape),
-            axis=1,
-        )
-        # Position of context piece k: len(question) + 2 + k.
-        first = tf.cast(question_ids.row_lengths(), tf.int32) + 2
-        k = tf.range(length)[None, :] - first[:, None]
-        k = tf.clip_by_value(k, 0, length - 1)
-
-        def at_positions(values):
-            dense = values.to_tensor(default_value=-1, shape=[None, length])
-            dense = tf.where(aligned[:, None], dense, -1)
-            return tf.gather(dense, k, batch_dims=1)
-
-        features = {
-            "token_ids": token_ids,
-            "segment_ids": tf.cast(segment_ids, tf.int32),
-            "padding_mask": tf.cast(
-                token_ids != self.tokenizer.pad_token_id, tf.int32
-            ),
-            "start_offsets": at_positions(starts),
-            "end_offsets": at_positions(ends),
+        return {
+            **int32_features(windows),
+            "start_offsets": windows["start_offsets"],
+            "end_offsets": windows["end_offsets"],
+            "contexts": contexts,
         }
-        if self.preprocessor.padding == "longest":
-            # Cut to the batch's bucket, as the task's preprocessor cuts.
-            length = bucketed_length(
-                features["padding_mask"],
-                self.preprocessor.pad_to_multiple_of,
-                length,
-            )
-            features = {
-                key: cut_to_length(value, length)
-                for key, value in features.items()
-            }
-        return {**features, "contexts": contexts}
 
     def outputs(self, logits, features):
         start_logits, end_logits = logits[:, 0], logits[:, 1]
@@ -384,19 +325,18 @@ class QuestionAnswererServingHead(ServingHead):
             & (features["padding_mask"] > 0)
             & (token_ids != self.tokenizer.sep_token_id)
         )
-        length = tf.shape(token_ids)[1]
-        positions = tf.range(length)
-        span = positions[None, :] - positions[:, None]  # end - start
-        allowed = (span >= 0) & (span < self.max_answer_length)
-        allowed = allowed[None] & in_context[:, :, None] & in_context[:, None]
-        scores = start_logits[:, :, None] + end_logits[:, None, :]
-        scores = tf.where(allowed, scores, -np.inf)
-        flat = tf.reshape(scores, [tf.shape(scores)[0], -1])
-        best = tf.argmax(flat, axis=-1, output_type=tf.int32)
-        score = tf.reduce_max(flat, axis=-1)
-        found = tf.reduce_any(tf.reshape(allowed, tf.shape(flat)), axis=-1)
-        start_index = tf.where(found, best // length, 0)
-        end_index = tf.where(found, best % length, 0)
+        scores, starts, ends, found = self.task.best_spans(
+            start_logits,
+            end_logits,
+            in_context,
+            in_context,
+            self.max_answer_length,
+            n_best_size=tf.shape(token_ids)[1],
+            num_spans=1,
+        )
+        score, found = scores[:, 0], found[:, 0]
+        start_index = tf.where(found, starts[:, 0], 0)
+        end_index = tf.where(found, ends[:, 0], 0)
         null_score = start_logits[:, 0] + end_logits[:, 0]
         result = {
             "start_logits": start_logits,
@@ -407,7 +347,9 @@ class QuestionAnswererServingHead(ServingHead):
             "null_score_diff": null_score - score,
         }
         if "contexts" in features:
-            begin = tf.gather(features["start_offsets"], start_index, batch_dims=1)
+            begin = tf.gather(
+                features["start_offsets"], start_index, batch_dims=1
+            )
             end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
             exact = tf.strings.substr(
                 features["contexts"],

@@ -13,6 +13,7 @@ from keras_electra.models.electra_task_quantization import (
     QuantizationMixin,
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
+from keras_electra.models.qa_decoding import best_spans
 from keras_electra.models.qa_decoding import decode_answers
 from keras_electra.models.sequence_length import clamp_sequence_length
 from keras_electra.optimizers.optimization import create_optimizer
@@ -73,6 +74,9 @@ class ElectraQuestionAnswerer(
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
     per_token_outputs = True
     graph_preprocessing = False
+    # The span search of `answer` (`qa_decoding.best_spans`), for the
+    # SavedModel's graph (`keras_electra.export` imports no model module).
+    best_spans = staticmethod(best_spans)
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

@@ -191,7 +191,7 @@ class ElectraTokenizer(PresetResolvingMixin, WordPieceTokenizer):
               strings. The ids equal `tokenizer(text)` except for texts
               whose normalization merges or splits words (e.g. a dropped
               control character between two words): compare them where it
-              matters (the SavedModel's question answering does).
+              matters (question answering's windows do).
 
         Example:
         ```python

@@ -8,12 +8,83 @@ is not before the start and the span is at most `max_answer_length` tokens.
 Pairs are ranked by `start_logit + end_logit` and mapped back to the exact
 context characters through the token offsets; duplicate texts are dropped.
 
+The search in one window, `best_spans`, is TensorFlow ops: `decode_answers`
+runs it eagerly, the SavedModel's question answering inside its graph.
+
 SQuAD 2.0: the null score of an example is the smallest
 `start_logit[CLS] + end_logit[CLS]` over its windows; the prediction is ""
 (no answer) when `null_score - best_span_score > null_score_diff_threshold`.
 """
 
 import numpy as np
+import tensorflow as tf
+
+# Pairs searched by one call of `best_spans` in `decode_answers` (its
+# memory is `[windows, n_best_size, n_best_size]`).
+_PAIRS_PER_CALL = 1 << 20
+
+
+def best_spans(
+    start_logits,
+    end_logits,
+    start_allowed,
+    end_allowed,
+    max_answer_length,
+    n_best_size,
+    num_spans=None,
+):
+    """The best answer spans of every window, by Google's rule, in
+    TensorFlow ops (eager, or inside a graph).
+
+    The `n_best_size` highest start logits are paired with the
+    `n_best_size` highest end logits (ties: the lower position first); a
+    pair `(start, end)` is kept if `start_allowed[start]`,
+    `end_allowed[end]` and `0 <= end - start < max_answer_length`, and
+    scores `start_logit + end_logit`.
+
+    Args:
+        start_logits, end_logits: float `[windows, seq]`.
+        start_allowed, end_allowed: bool `[windows, seq]`, where a span may
+            start and end (context tokens; for starts, Google also asks for
+            the window with the token's most context).
+        max_answer_length: int. Longest span, in tokens.
+        n_best_size: int (or int32 scalar tensor). Start and end candidates
+            per window; at least `seq` searches every span.
+        num_spans: int. Spans returned per window; defaults to every pair,
+            `min(n_best_size, seq) ** 2`.
+
+    Returns:
+        `(scores, starts, ends, valid)`, `[windows, num_spans]`, best score
+        first (ties in the order the pairs were formed: start rank, then
+        end rank): the score (`-inf` where not `valid`), the start and end
+        positions (int32), and whether the pair is kept.
+    """
+    start_logits = tf.convert_to_tensor(start_logits)
+    end_logits = tf.convert_to_tensor(end_logits, start_logits.dtype)
+    k = tf.minimum(n_best_size, tf.shape(start_logits)[1])
+    # `top_k` puts equal values in position order, as a stable sort.
+    top_start_logits, top_starts = tf.math.top_k(start_logits, k)
+    top_end_logits, top_ends = tf.math.top_k(end_logits, k)
+    length = top_ends[:, None, :] - top_starts[:, :, None]
+    valid = (
+        tf.gather(start_allowed, top_starts, batch_dims=1)[:, :, None]
+        & tf.gather(end_allowed, top_ends, batch_dims=1)[:, None, :]
+        & (length >= 0)
+        & (length < max_answer_length)
+    )
+    scores = top_start_logits[:, :, None] + top_end_logits[:, None, :]
+    scores = tf.where(valid, scores, tf.constant(-np.inf, scores.dtype))
+    scores = tf.reshape(scores, [tf.shape(scores)[0], k * k])
+    valid = tf.reshape(valid, tf.shape(scores))
+    scores, best = tf.math.top_k(
+        scores, k * k if num_spans is None else tf.minimum(num_spans, k * k)
+    )
+    return (
+        scores,
+        tf.gather(top_starts, best // k, batch_dims=1),
+        tf.gather(top_ends, best % k, batch_dims=1),
+        tf.gather(valid, best, batch_dims=1),
+    )
 
 
 def _softmax(scores):
@@ -22,10 +93,6 @@ def _softmax(scores):
         return scores
     e = np.exp(scores - scores.max())
     return e / e.sum()
-
-
-def _top_indices(logits, n):
-    return np.argsort(-logits, kind="stable")[:n]
 
 
 def decode_answers(
@@ -64,6 +131,23 @@ def decode_answers(
             f"Got logits for {start_logits.shape[0]}/{end_logits.shape[0]} "
             f"windows but the features have {num_features}."
         )
+    # Every window's spans, best first (`best_spans`).
+    end_allowed = features.offsets[..., 0] >= 0  # context tokens
+    start_allowed = end_allowed & features.max_context
+    pairs = min(n_best_size, start_logits.shape[1]) ** 2
+    step = max(1, _PAIRS_PER_CALL // pairs)
+    inputs = (start_logits, end_logits, start_allowed, end_allowed)
+    parts = [
+        best_spans(
+            *(values[begin : begin + step] for values in inputs),
+            max_answer_length,
+            n_best_size,
+        )
+        for begin in range(0, max(num_features, 1), step)
+    ]
+    scores, span_starts, span_ends, valid = (
+        np.concatenate([part[i].numpy() for part in parts]) for i in range(4)
+    )
     by_example = [[] for _ in features.contexts]
     for f, example in enumerate(features.example_index):
         by_example[example].append(f)
@@ -79,18 +163,13 @@ def decode_answers(
             feature_null = starts[0] + ends[0]
             if null_score is None or feature_null < null_score:
                 null_score = feature_null
-            for s in _top_indices(starts, n_best_size):
-                if offsets[s, 0] < 0 or not features.max_context[f, s]:
-                    continue
-                for e in _top_indices(ends, n_best_size):
-                    if offsets[e, 0] < 0 or e < s:
-                        continue
-                    if e - s + 1 > max_answer_length:
-                        continue
-                    candidates.append(
-                        (starts[s] + ends[e], starts[s], ends[e],
-                         int(offsets[s, 0]), int(offsets[e, 1]))
-                    )
+            for j in np.flatnonzero(valid[f]):
+                s, e = span_starts[f, j], span_ends[f, j]
+                candidates.append(
+                    (scores[f, j], starts[s], ends[e],
+                     int(offsets[s, 0]), int(offsets[e, 1]))
+                )
+        # Stable: equal scores keep the windows' order.
         candidates.sort(key=lambda c: c[0], reverse=True)
         n_best, seen = [], set()
         for score, start_logit, end_logit, char_start, char_end in candidates:
