@@ -4,10 +4,13 @@ The exporter builds every serving graph the same way: raw strings ->
 in-graph WordPiece -> packed `token_ids`/`segment_ids`/`padding_mask` ->
 the task's Keras model -> named outputs. Only the first and last steps
 depend on the task, and each task contributes them here as a
-`ServingHead`: the names of its string inputs, the extra model inputs it
-derives from the token ids (the masked LM's `mask_positions`), and the
-function that maps the model's logits to named outputs (probabilities,
-labels, tags, answers, ...).
+`ServingHead`: the names of its string inputs and outputs, which of the
+task's functions pack the strings, derive extra model inputs from the
+token ids (the masked LM's `mask_positions`) and map the model's logits to
+named outputs (probabilities, labels, tags, ...). Those functions are the
+task's own, written with TensorFlow ops (`decode_outputs`,
+`mask_features`, the preprocessors), which its text-level methods
+(`predict_labels`, `fill_mask`, ...) run too: a head is wiring only.
 
 This module builds TensorFlow graphs: it runs only in a process whose
 Keras backend is TensorFlow (the exporter guarantees that, see
@@ -15,7 +18,6 @@ Keras backend is TensorFlow (the exporter guarantees that, see
 name so that this module imports no task class.
 """
 
-import keras
 import tensorflow as tf
 import tensorflow_text  # noqa: F401 (registers the WordPiece ops)
 
@@ -96,14 +98,7 @@ class ServingHead:
     def __init__(self, task, options):
         self.task = task
         self.options = dict(options)
-        tokenizer = task.preprocessor.tokenizer
-        self.tokenizer = tokenizer
-        self.vocabulary = tf.constant(tokenizer.get_vocabulary())
-        # The tokens that packing adds.
-        self.special_token_ids = tf.constant(
-            [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id],
-            tf.int32,
-        )
+        self.tokenizer = task.preprocessor.tokenizer
         # A task whose own preprocessor does more than pack (the masked
         # LM's masks at random) names the class that packs its text.
         self.preprocessor = packer_like(
@@ -145,103 +140,38 @@ class ServingHead:
         """Named output tensors (batch-major) from the model's outputs."""
         raise NotImplementedError
 
-    # --- helpers shared by heads ---
-
-    def tokens(self, token_ids, padding_mask):
-        """WordPiece strings of `token_ids`; `""` at padding."""
-        tokens = tf.gather(self.vocabulary, token_ids)
-        return tf.where(padding_mask, tokens, tf.constant(""))
-
-    def is_special(self, token_ids):
-        return tf.reduce_any(
-            token_ids[..., None] == self.special_token_ids, axis=-1
-        )
-
-    def label_strings(self, label_ids, num_labels):
-        """Label names for ids: `label_names` if given, else the ids."""
-        names = self.options.get("label_names")
-        if names is None:
-            names = getattr(self.task, "label_names", None)
-        if names is None:
-            return tf.strings.as_string(label_ids)
-        names = [str(n) for n in names]
-        if len(names) != num_labels:
-            raise ValueError(
-                f"`label_names` has {len(names)} entries but the "
-                f"{type(self.task).__name__} predicts {num_labels} labels."
-            )
-        return tf.gather(tf.constant(names), label_ids)
-
 
 @register_serving_head("ElectraDiscriminator")
 class DiscriminatorServingHead(ServingHead):
     """Replaced-token detection: per-token probabilities that a token was
     replaced, the tokens themselves, and the 0.5-threshold decision
-    (`False` for special tokens and padding)."""
+    (`ElectraDiscriminator.decode_outputs`)."""
 
     def outputs(self, logits, features):
-        token_ids = features["token_ids"]
-        padding_mask = features["padding_mask"] > 0
-        probabilities = tf.sigmoid(logits)
-        real = padding_mask & ~self.is_special(token_ids)
-        return {
-            "logits": logits,
-            "probabilities": probabilities,
-            "replaced": real & (probabilities > 0.5),
-            "tokens": self.tokens(token_ids, padding_mask),
-        }
+        return self.task.decode_outputs(logits, features)
 
 
 @register_serving_head("ElectraMaskedLM")
 class MaskedLMServingHead(ServingHead):
     """Fill-mask: the top-k predictions at every `[MASK]` token.
 
-    `[MASK]` positions are found in the packed token ids (in order), padded
-    to the largest count in the batch (at least 1) with position 0 and
-    `mask_weights` 0. Outputs `[batch, masks, ...]`.
+    `[MASK]` positions are found in the packed token ids
+    (`ElectraMaskedLM.mask_features`); outputs `[batch, masks, ...]`
+    (`ElectraMaskedLM.decode_outputs` with the `top_k` option).
     """
 
     def add_features(self, features):
-        token_ids = features["token_ids"]
-        is_mask = (token_ids == self.tokenizer.mask_token_id) & (
-            features["padding_mask"] > 0
-        )
-        positions = tf.broadcast_to(
-            tf.range(tf.shape(token_ids)[1]), tf.shape(token_ids)
-        )
-        positions = tf.ragged.boolean_mask(positions, is_mask)
-        counts = tf.cast(positions.row_lengths(), tf.int32)
-        # At least one (padding) slot, so that the head's shapes hold.
-        num_masks = tf.maximum(tf.reduce_max(counts), 1)
-        mask_positions = positions.to_tensor(
-            default_value=0, shape=tf.stack([tf.shape(token_ids)[0], num_masks])
-        )
-        mask_weights = tf.sequence_mask(counts, num_masks, dtype=tf.float32)
-        return {
-            **features,
-            "mask_positions": tf.cast(mask_positions, "int32"),
-            "mask_weights": mask_weights,
-        }
+        return self.task.mask_features(features)
 
     def outputs(self, logits, features):
-        vocabulary_size = self.tokenizer.vocabulary_size()
-        top_k = min(int(self.options.get("top_k") or 5), vocabulary_size)
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        top_probabilities, top_ids = tf.math.top_k(probabilities, k=top_k)
-        return {
-            "logits": logits,
-            "mask_positions": features["mask_positions"],
-            "mask_weights": features["mask_weights"],
-            "top_token_ids": top_ids,
-            "top_tokens": tf.gather(self.vocabulary, top_ids),
-            "top_probabilities": top_probabilities,
-        }
-
+        top_k = self.options.get("top_k") or 5
+        return self.task.decode_outputs(logits, features, top_k=top_k)
 
 
 @register_serving_head("ElectraClassifier")
 class ClassifierServingHead(ServingHead):
-    """Sentence (pair) classification: class probabilities and the label.
+    """Sentence (pair) classification: class probabilities and the label
+    (`ElectraClassifier.decode_outputs`, with the `label_names` option).
 
     Regression (`num_classes=1`) returns the predicted `score` only. A
     classifier built with `activation="softmax"` outputs probabilities
@@ -251,39 +181,24 @@ class ClassifierServingHead(ServingHead):
     uses_label_names = True
 
     def outputs(self, outputs, features):
-        head = self.task.classification_head
-        if head.num_classes == 1:
-            return {"score": outputs[:, 0]}
-        activation = keras.activations.serialize(head.activation)
-        if activation in (None, "linear"):
-            result = {
-                "logits": outputs,
-                "probabilities": tf.nn.softmax(outputs, axis=-1),
-            }
-            scores = result["probabilities"]
-        elif activation == "softmax":
-            result = {"probabilities": outputs}
-            scores = outputs
-        else:
-            result = {"outputs": outputs}
-            scores = outputs
-        label_id = tf.argmax(scores, axis=-1, output_type=tf.int32)
-        result["label_id"] = label_id
-        result["label"] = self.label_strings(label_id, head.num_classes)
-        result["score"] = tf.reduce_max(scores, axis=-1)
-        return result
+        return self.task.decode_outputs(
+            outputs, label_names=self.options.get("label_names")
+        )
 
 
 @register_serving_head("ElectraTokenClassifier")
 class TokenClassifierServingHead(ServingHead):
     """Word tagging: a tag for every whitespace-separated word of the text.
 
-    The text is split on whitespace into words, which the task's own
-    preprocessor tokenizes and aligns, as in training; a word's tag is the
-    prediction at its first WordPiece (`predict_word_labels`). Outputs
-    per token (`logits`, `tag_ids`) and per word (`words`, `word_tag_ids`,
-    `word_tags`, `word_scores`), `[batch, max_words]`: words cut off by
-    truncation get tag id 0, positions past a text's last word `""` and -1.
+    The text is split into words (`split_words`), which the task's own
+    preprocessor tokenizes and aligns, as in training (`pack_words`); a
+    word's tag is the prediction at its first WordPiece
+    (`ElectraTokenClassifier.decode_outputs`, with the `label_names`
+    option). Outputs per token (`logits`, `tag_ids`, `tags`) and per word
+    (`words`, `word_tag_ids`, `word_tags`, `word_scores`), `[batch,
+    max_words]`: words cut off by truncation get tag id 0, positions past
+    a text's last word `""` and -1. The token-id signatures give the
+    per-token outputs only.
     """
 
     supports_pairs = False
@@ -291,60 +206,18 @@ class TokenClassifierServingHead(ServingHead):
 
     def pack(self, texts):
         (text,) = texts
-        words = tf.strings.split(text)
+        words = self.preprocessor.split_words(text)
+        packed = self.preprocessor.pack_words(words)
         return {
-            **int32_features(self.preprocessor(words)),
+            **int32_features(packed),
             "words": words,
-            "word_ids": tf.cast(self.preprocessor.word_ids(words), tf.int32),
+            "word_ids": packed["word_ids"],
         }
 
     def outputs(self, logits, features):
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        tag_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        num_tags = self.task.num_classes
-        result = {
-            "logits": logits,
-            "tag_ids": tag_ids,
-            "tags": self.label_strings(tag_ids, num_tags),
-        }
-        if "words" not in features:  # the token-id signature
-            return result
-        words = features["words"]
-        word_ids = features["word_ids"]
-        num_words = tf.cast(words.row_lengths(), tf.int32)
-        max_words = tf.reduce_max(tf.concat([num_words, [0]], 0))
-        batch = tf.shape(word_ids)[0]
-        # Word j of row i is tagged at the position where word_ids == j.
-        starts = tf.where(word_ids >= 0)  # [n, 2] (row, position)
-        scatter_at = tf.stack(
-            [starts[:, 0], tf.cast(tf.gather_nd(word_ids, starts), tf.int64)],
-            axis=1,
+        return self.task.decode_outputs(
+            logits, features, label_names=self.options.get("label_names")
         )
-        in_text = tf.sequence_mask(num_words, max_words)
-        shape = tf.cast(tf.stack([batch, max_words]), tf.int64)
-        word_tag_ids = tf.tensor_scatter_nd_update(
-            tf.where(in_text, 0, -1),
-            scatter_at,
-            tf.gather_nd(tag_ids, starts),
-        )
-        word_scores = tf.tensor_scatter_nd_update(
-            tf.zeros(shape, probabilities.dtype),
-            scatter_at,
-            tf.gather_nd(tf.reduce_max(probabilities, axis=-1), starts),
-        )
-        result.update(
-            {
-                "words": words.to_tensor(default_value="", shape=shape),
-                "word_tag_ids": word_tag_ids,
-                "word_tags": tf.where(
-                    in_text,
-                    self.label_strings(tf.maximum(word_tag_ids, 0), num_tags),
-                    "",
-                ),
-                "word_scores": word_scores,
-            }
-        )
-        return result
 
 
 @register_serving_head("ElectraMultipleChoice")
@@ -354,7 +227,8 @@ class MultipleChoiceServingHead(ServingHead):
     `serving_default` takes `prompt` (`[batch]` strings) and `choices`
     (`[batch, num_choices]` strings, at least one choice per prompt); each
     `(prompt, choice)` pair is packed as the task's preprocessor does,
-    `[CLS] prompt [SEP] choice [SEP]`. Outputs `logits` and
+    `[CLS] prompt [SEP] choice [SEP]`. Outputs
+    (`ElectraMultipleChoice.decode_outputs`): `logits` and
     `probabilities` (softmax over the choices) `[batch, num_choices]`,
     `label_id` (the best choice's index), `label` (its text; the index as
     a string in the token-id signatures, which have no text) and `score`
@@ -387,19 +261,7 @@ class MultipleChoiceServingHead(ServingHead):
         }
 
     def outputs(self, logits, features):
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        if "choices" in features:
-            label = tf.gather(features["choices"], label_id, batch_dims=1)
-        else:  # the token-id signatures
-            label = tf.strings.as_string(label_id)
-        return {
-            "logits": logits,
-            "probabilities": probabilities,
-            "label_id": label_id,
-            "label": label,
-            "score": tf.reduce_max(probabilities, axis=-1),
-        }
+        return self.task.decode_outputs(logits, features)
 
 
 @register_serving_head("ElectraQuestionAnswerer")

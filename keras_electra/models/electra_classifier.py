@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 from keras_hub.models import TextClassifier
+import tensorflow as tf
 
 from keras_electra.layers.electra_classification_head import (
     ElectraClassificationHead,
@@ -19,6 +20,7 @@ from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import InputValidatingMixin
 from keras_electra.utils.label_names import check_label_names
+from keras_electra.utils.label_names import label_strings
 from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
@@ -164,12 +166,56 @@ class ElectraClassifier(
         )
         return config
 
+    def decode_outputs(self, outputs, label_names=None, top_k=None):
+        """The named predictions of the model's `outputs`, with TensorFlow
+        ops: the serving SavedModel's outputs, and what `predict_labels`
+        reads.
+
+        Regression (`num_classes=1`) gives the predicted `score` only.
+        Otherwise: `logits` and `probabilities` (their softmax) without an
+        activation, `probabilities` with `activation="softmax"`, `outputs`
+        with any other activation (its scores, as they are); then
+        `label_id`, `label` and `score`, the best class by those scores.
+
+        Args:
+            outputs: float tensor `[batch, num_classes]` (any float dtype;
+                the results keep it).
+            label_names: the labels' names; `None`: the classifier's
+                `label_names`, or the ids as strings without names.
+            top_k: int or `None`. `None`: `label_id`, `label`, `score` are
+                `[batch]`; an int: `[batch, top_k]`, the `top_k` best
+                classes, most likely first (ties: the lower id first).
+        """
+        if self.is_regression:
+            return {"score": outputs[:, 0]}
+        activation = self.classification_head.activation
+        if activation is keras.activations.linear:
+            scores = tf.nn.softmax(outputs, axis=-1)
+            result = {"logits": outputs, "probabilities": scores}
+        elif activation is keras.activations.softmax:
+            scores = outputs
+            result = {"probabilities": outputs}
+        else:
+            scores = outputs
+            result = {"outputs": outputs}
+        top_scores, label_ids = tf.math.top_k(scores, k=top_k or 1)
+        if top_k is None:
+            top_scores, label_ids = top_scores[:, 0], label_ids[:, 0]
+        result["label_id"] = label_ids
+        result["label"] = label_strings(
+            label_ids, label_names or self.label_names
+        )
+        result["score"] = top_scores
+        return result
+
     def predict_labels(self, texts, top_k=1, batch_size=32):
         """Predicted labels and their probabilities for raw strings.
 
         The transformers guide's `model.config.id2label[logits.argmax()]`
         in one call: the task's preprocessor tokenizes `texts`, the model
-        predicts, and the softmax over classes is read out by name.
+        predicts, and `decode_outputs` (the SavedModel's own
+        post-processing, here in float64) reads the best classes out by
+        name.
 
         Args:
             texts: a string, a list of strings, or a tuple `(first, second)`
@@ -183,7 +229,10 @@ class ElectraClassifier(
             of `top_k` such pairs per text, most likely first. A single
             string gives a single result. Labels are `label_names`, or the
             class ids as strings (`"0"`, `"1"`, ...) when the classifier
-            has no names, as in the SavedModel's `label` output.
+            has no names, as in the SavedModel's `label` output. With an
+            output activation other than softmax (e.g. sigmoid), the
+            probabilities are its outputs as they are, as the SavedModel's
+            `score`.
         """
         if self.preprocessor is None:
             raise ValueError(
@@ -209,17 +258,16 @@ class ElectraClassifier(
             texts = list(texts)
         outputs = self.predict(texts, batch_size=batch_size, verbose=0)
         outputs = np.asarray(keras.ops.convert_to_numpy(outputs), "float64")
-        if self.activation is keras.activations.softmax:
-            probabilities = outputs
-        else:
-            shifted = np.exp(outputs - outputs.max(-1, keepdims=True))
-            probabilities = shifted / shifted.sum(-1, keepdims=True)
-        names = self.label_names or [
-            str(i) for i in range(self.num_classes)
-        ]
+        # Eagerly: a few ops on a few numbers per text run faster than a
+        # `tf.function` call (its dispatch and graph executor).
+        decoded = self.decode_outputs(outputs, top_k=top_k)
+        labels = decoded["label"].numpy().reshape(len(outputs), top_k)
+        scores = decoded["score"].numpy().reshape(len(outputs), top_k)
         results = []
-        for row in probabilities:
-            best = np.argsort(-row, kind="stable")[:top_k]
-            ranked = [(names[i], float(row[i])) for i in best]
+        for row_labels, row_scores in zip(labels, scores):
+            ranked = [
+                (label.decode(), float(score))
+                for label, score in zip(row_labels, row_scores)
+            ]
             results.append(ranked[0] if top_k == 1 else ranked)
         return results[0] if single else results

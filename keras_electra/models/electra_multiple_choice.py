@@ -1,5 +1,6 @@
 import keras
 from keras_hub.models import Task
+import tensorflow as tf
 
 from keras_electra.layers.electra_flatten_choices import ElectraFlattenChoices
 from keras_electra.layers.electra_multiple_choice_head import (
@@ -119,6 +120,34 @@ class ElectraMultipleChoice(
             metrics = [keras.metrics.SparseCategoricalAccuracy()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
                         **kwargs)
+
+    def decode_outputs(self, logits, features=None):
+        """The named predictions of the logits over choices, with TensorFlow
+        ops (the serving SavedModel's outputs).
+
+        `logits` and `probabilities` (softmax over the choices) `[batch,
+        num_choices]`; `label_id` (the best choice's index), `label` (its
+        text from `features["choices"]`, or the index as a string without
+        it) and `score` (its probability), `[batch]`.
+
+        Args:
+            logits: float tensor `[batch, num_choices]`.
+            features: `None`, or a dict with `"choices"`, the choices'
+                strings `[batch, num_choices]`.
+        """
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        if features and "choices" in features:
+            label = tf.gather(features["choices"], label_id, batch_dims=1)
+        else:
+            label = tf.strings.as_string(label_id)
+        return {
+            "logits": logits,
+            "probabilities": probabilities,
+            "label_id": label_id,
+            "label": label,
+            "score": tf.reduce_max(probabilities, axis=-1),
+        }
 
     def get_config(self):
         config = super().get_config()

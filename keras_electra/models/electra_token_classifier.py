@@ -1,6 +1,5 @@
 import keras
 import numpy as np
-from keras import ops
 from keras_hub.models import Task
 import tensorflow as tf
 
@@ -15,11 +14,14 @@ from keras_electra.models.electra_token_classifier_preprocessor import (
 )
 from keras_electra.models.in_memory_predict import InMemoryPredictMixin
 from keras_electra.models.sequence_length import clamp_sequence_length
+from keras_electra.models.tf_graph import call_owned_in_graph
 from keras_electra.optimizers.optimization import create_optimizer
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.initializers import electra_kernel_initializer
 from keras_electra.utils.input_validation import InputValidatingMixin
+from keras_electra.utils.input_validation import check_text_input
 from keras_electra.utils.label_names import check_label_names
+from keras_electra.utils.label_names import label_strings
 from keras_electra.utils.optimizer_build import OptimizerBuildMixin
 
 
@@ -161,8 +163,112 @@ class ElectraTokenClassifier(
             _to_ragged(x, "string"), batch_size=batch_size, **kwargs
         )
 
+    def decode_outputs(self, logits, features=None, label_names=None):
+        """The named predictions of per-token `logits`, with TensorFlow ops:
+        the serving SavedModel's outputs, and what `predict_word_labels`,
+        `predict_labels` and `predict_tags` read.
+
+        Per token: `logits`, `tag_ids` (the best tag) and `tags` (its
+        name). With the sentences' `words` and `word_ids` in `features`
+        (`preprocessor.pack_words`), per word, `[batch, max_words]`: a
+        word's tag is the prediction at its first WordPiece, giving
+        `words`, `word_tag_ids`, `word_tags` and `word_scores` (the tag's
+        probability). Words cut off by truncation get tag id 0 and score
+        0; positions past a sentence's last word `""`, tag id -1 and
+        score 0.
+
+        Args:
+            logits: float tensor `[batch, seq, num_classes]` (any float
+                dtype; the scores keep it).
+            features: `None`, or a dict with `"words"` (`[batch, (words)]`
+                strings) and `"word_ids"` (`[batch, seq]`).
+            label_names: the tags' names; `None`: the task's
+                `label_names`, or the ids as strings without names.
+        """
+        label_names = label_names or self.label_names
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        tag_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        result = {
+            "logits": logits,
+            "tag_ids": tag_ids,
+            "tags": label_strings(tag_ids, label_names),
+        }
+        if not features or "words" not in features:
+            return result
+        words = features["words"]
+        word_ids = tf.cast(features["word_ids"], tf.int32)
+        num_words = tf.cast(words.row_lengths(), tf.int32)
+        max_words = tf.reduce_max(tf.concat([num_words, [0]], 0))
+        batch = tf.shape(word_ids)[0]
+        # Word j of row i is tagged at the position where word_ids == j.
+        starts = tf.where(word_ids >= 0)  # [n, 2] (row, position)
+        scatter_at = tf.stack(
+            [starts[:, 0], tf.cast(tf.gather_nd(word_ids, starts), tf.int64)],
+            axis=1,
+        )
+        in_text = tf.sequence_mask(num_words, max_words)
+        shape = tf.cast(tf.stack([batch, max_words]), tf.int64)
+        word_tag_ids = tf.tensor_scatter_nd_update(
+            tf.where(in_text, 0, -1),
+            scatter_at,
+            tf.gather_nd(tag_ids, starts),
+        )
+        word_scores = tf.tensor_scatter_nd_update(
+            tf.zeros(shape, probabilities.dtype),
+            scatter_at,
+            tf.gather_nd(tf.reduce_max(probabilities, axis=-1), starts),
+        )
+        result.update(
+            {
+                "words": words.to_tensor(default_value="", shape=shape),
+                "word_tag_ids": word_tag_ids,
+                "word_tags": tf.where(
+                    in_text,
+                    label_strings(tf.maximum(word_tag_ids, 0), label_names),
+                    "",
+                ),
+                "word_scores": word_scores,
+            }
+        )
+        return result
+
+    def _decode_words(self, sentences, batch_size, method):
+        """`decode_outputs` of `sentences` (lists of words), per batch:
+        NumPy `word_tag_ids`, `word_tags` (strings) and `word_scores`
+        (float64), each a list with one `[num_words]` row per sentence."""
+        if self.preprocessor is None:
+            raise ValueError(
+                f"`{method}()` needs a preprocessor to tokenize words."
+            )
+        names = tuple(self.label_names) if self.label_names else None
+        sentences = [list(s) for s in sentences]
+        rows = {"word_tag_ids": [], "word_tags": [], "word_scores": []}
+        for start in range(0, len(sentences), batch_size):
+            chunk = sentences[start : start + batch_size]
+            check_text_input(chunk, self.preprocessor)
+            words = tf.ragged.constant(chunk, dtype=tf.string)
+            # One tokenization for the model's inputs and the word ids.
+            x = self.preprocessor.pack_words(words)
+            word_ids = keras.ops.convert_to_numpy(x.pop("word_ids"))
+            logits = np.asarray(self.predict_on_batch(x), "float64")
+            decoded = call_owned_in_graph(
+                self,
+                "decode_words",
+                self.decode_outputs,
+                logits,
+                {"words": words, "word_ids": word_ids},
+                names,
+            )
+            for key, values in rows.items():
+                array = decoded[key].numpy()
+                values.extend(
+                    row[: len(sentence)] for row, sentence in zip(array, chunk)
+                )
+        return rows
+
     def predict_word_labels(self, sentences, batch_size=32):
-        """Label id of every word: the prediction at its first WordPiece.
+        """Label id of every word: the prediction at its first WordPiece
+        (`decode_outputs`' `word_tag_ids`).
 
         Words cut off by truncation get label 0.
 
@@ -172,27 +278,12 @@ class ElectraTokenClassifier(
         Returns:
             A list (one per sentence) of lists of label ids.
         """
-        if self.preprocessor is None:
-            raise ValueError(
-                "`predict_word_labels()` needs a preprocessor to tokenize "
-                "words."
-            )
-        sentences = [list(s) for s in sentences]
-        results = []
-        for start in range(0, len(sentences), batch_size):
-            chunk = sentences[start : start + batch_size]
-            word_ids = ops.convert_to_numpy(self.preprocessor.word_ids(chunk))
-            logits = ops.convert_to_numpy(self.predict_on_batch(chunk))
-            predicted = logits.argmax(-1)
-            for words, ids, preds in zip(chunk, word_ids, predicted):
-                labels = np.zeros(len(words), "int64")
-                keep = ids >= 0
-                labels[ids[keep]] = preds[keep]
-                results.append([int(label) for label in labels])
-        return results
+        rows = self._decode_words(sentences, batch_size, "predict_word_labels")
+        return [[int(i) for i in row] for row in rows["word_tag_ids"]]
 
     def predict_labels(self, sentences, batch_size=32):
-        """Every word's label and its probability, at its first WordPiece.
+        """Every word's label and its probability, at its first WordPiece
+        (`decode_outputs`' `word_tags` and `word_scores`, in float64).
 
         The token-level analogue of `ElectraClassifier.predict_labels`.
 
@@ -205,42 +296,26 @@ class ElectraTokenClassifier(
             `"1"`, ...) without names. Words cut off by truncation get
             label id 0 with probability `nan`.
         """
-        if self.preprocessor is None:
-            raise ValueError(
-                "`predict_labels()` needs a preprocessor to tokenize words."
-            )
-        names = self.label_names or [str(i) for i in range(self.num_classes)]
-        sentences = [list(s) for s in sentences]
-        results = []
-        for start in range(0, len(sentences), batch_size):
-            chunk = sentences[start : start + batch_size]
-            word_ids = ops.convert_to_numpy(self.preprocessor.word_ids(chunk))
-            logits = np.asarray(
-                ops.convert_to_numpy(self.predict_on_batch(chunk)), "float64"
-            )
-            shifted = np.exp(logits - logits.max(-1, keepdims=True))
-            probabilities = shifted / shifted.sum(-1, keepdims=True)
-            for words, ids, probs in zip(chunk, word_ids, probabilities):
-                labels = [(names[0], float("nan"))] * len(words)
-                for position in np.flatnonzero(ids >= 0):
-                    best = int(probs[position].argmax())
-                    labels[ids[position]] = (
-                        names[best], float(probs[position, best])
-                    )
-                results.append(labels)
-        return results
+        rows = self._decode_words(sentences, batch_size, "predict_labels")
+        return [
+            [
+                # A tag's probability is above 0; 0: the word was cut off.
+                (tag.decode(), float(score) if score > 0 else float("nan"))
+                for tag, score in zip(tags, scores)
+            ]
+            for tags, scores in zip(rows["word_tags"], rows["word_scores"])
+        ]
 
     def predict_tags(self, sentences, batch_size=32):
-        """Tag strings (from `label_names`) of every word of `sentences`."""
+        """Tag strings (from `label_names`) of every word of `sentences`
+        (`decode_outputs`' `word_tags`)."""
         if not self.label_names:
             raise ValueError(
                 "`predict_tags()` needs `label_names`; use "
                 "`predict_word_labels()` for label ids."
             )
-        return [
-            [self.label_names[i] for i in labels]
-            for labels in self.predict_word_labels(sentences, batch_size)
-        ]
+        rows = self._decode_words(sentences, batch_size, "predict_tags")
+        return [[tag.decode() for tag in row] for row in rows["word_tags"]]
 
     def evaluate_entities(self, sentences, tags, batch_size=32):
         """Entity-level precision, recall and F1 (seqeval/conlleval style).

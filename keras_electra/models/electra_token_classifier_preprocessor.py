@@ -15,6 +15,7 @@ from keras_electra.utils.padding import bucketed_length
 from keras_electra.utils.padding import cut_to_length
 from keras_electra.presets.resolver import PresetResolvingMixin
 from keras_electra.utils.input_validation import TextInputMixin
+from keras_electra.utils.input_validation import check_text_input
 
 # Label value of sub-tokens that carry no label (not the first of a word,
 # special tokens, padding). They get sample weight 0.
@@ -143,13 +144,8 @@ class ElectraTokenClassifierPreprocessor(
         return merged, word_ids, piece_labels
 
     def _pack(self, words, labels=None, sample_weight=None):
-        token_ids, word_ids, piece_labels = self._align(words, labels)
-        token_ids, segment_ids = self.packer(token_ids)
-        x = {
-            "token_ids": token_ids,
-            "segment_ids": segment_ids,
-            "padding_mask": token_ids != self.tokenizer.pad_token_id,
-        }
+        pieces, _, piece_labels = self._align(words, labels)
+        x = self._pack_pieces(pieces)
         if piece_labels is None:
             return x
         labels, _ = self.value_packer(piece_labels)
@@ -158,19 +154,27 @@ class ElectraTokenClassifierPreprocessor(
             weights *= tf.cast(sample_weight, "float32")[:, None]
         return x, tf.maximum(labels, 0), weights
 
-    def _pack_word_ids(self, words):
+    def _pack_pieces(self, pieces):
+        token_ids, segment_ids = self.packer(pieces)
+        return {
+            "token_ids": token_ids,
+            "segment_ids": segment_ids,
+            "padding_mask": token_ids != self.tokenizer.pad_token_id,
+        }
+
+    def _pack_words(self, words):
         pieces, word_ids, _ = self._align(words)
-        word_ids, _ = self.value_packer(word_ids)
+        packed = {
+            **self._pack_pieces(pieces),
+            "word_ids": self.value_packer(word_ids)[0],
+        }
         if self.padding == "max_length":
-            return word_ids
+            return packed
         # The length `call` pads the same words to.
-        token_ids, _ = self.packer(pieces)
         length = bucketed_length(
-            token_ids != self.tokenizer.pad_token_id,
-            self.pad_to_multiple_of,
-            self.sequence_length,
+            packed["padding_mask"], self.pad_to_multiple_of, self.sequence_length
         )
-        return cut_to_length(word_ids, length)
+        return {key: cut_to_length(value, length) for key, value in packed.items()}
 
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
@@ -209,19 +213,36 @@ class ElectraTokenClassifierPreprocessor(
                 f"{i} has {num_words[i]} words but {num_labels[i]} labels."
             )
 
-    @preprocessing_function
-    def word_ids(self, x):
-        """For each packed position, the index of the word it starts, or -1.
+    @staticmethod
+    def split_words(text):
+        """The words of raw strings `[batch]`: split on whitespace (how the
+        serving SavedModel reads a text to tag), `[batch, (words)]`."""
+        return tf.strings.split(text)
 
-        Use it to map per-token predictions back to words: word `j` of
-        sentence `i` is predicted at the position where `word_ids[i] == j`.
+    @preprocessing_function
+    def pack_words(self, x):
+        """`self(x)` and `word_ids(x)` from one tokenization.
+
+        Returns the packed inputs of the sentences `x` (`"token_ids"`,
+        `"segment_ids"`, `"padding_mask"`) with `"word_ids"`, all padded
+        alike.
         """
+        check_text_input(x, self)
         if not self.built:
             self.build(None)
         words = self._as_ragged(x, "string")
         return call_in_graph(
-            self._graph_functions, "word_ids", self._pack_word_ids, words
+            self._graph_functions, "pack_words", self._pack_words, words
         )
+
+    def word_ids(self, x):
+        """For each packed position, the index of the word it starts, or -1.
+
+        Use it to map per-token predictions back to words: word `j` of
+        sentence `i` is predicted at the position where `word_ids[i] == j`
+        (`ElectraTokenClassifier.decode_outputs` does).
+        """
+        return self.pack_words(x)["word_ids"]
 
     def get_config(self):
         config = super().get_config()

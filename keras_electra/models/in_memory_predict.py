@@ -13,9 +13,13 @@ instead cuts the input into batches and runs, per batch:
 2. Keras' `predict_on_batch` (the compiled predict step, cached by Keras).
 
 The same two steps serve `predict_on_batch` on text, and through them the
-text-level methods (`predict_labels`, `predict_tags`, `detect_replaced`,
-`fill_mask`, `answer`). Everything else (a `tf.data.Dataset`, a generator,
-`steps=` or `callbacks=`) takes Keras' own `predict`.
+text-level methods (`predict_labels`, `detect_replaced`, `answer`;
+`predict_tags` and `fill_mask` pack in cached graphs of their own, which
+also give the word ids and `[MASK]` positions, and run step 2 on the
+packed dict). They then read the outputs with the task's
+`decode_outputs`, the serving SavedModel's post-processing. Everything
+else (a `tf.data.Dataset`, a generator, `steps=` or `callbacks=`) takes
+Keras' own `predict`.
 
 Batches padded to different lengths give per-token outputs of different
 lengths; they are joined padded with zeros to the longest (positions past

@@ -1,4 +1,7 @@
-"""Checking the `label_names` a classifier carries (and exports)."""
+"""The `label_names` a classifier carries (and exports): checked, and
+looked up for predicted ids."""
+
+import tensorflow as tf
 
 
 def check_label_names(label_names, num_classes):
@@ -28,3 +31,12 @@ def check_label_names(label_names, num_classes):
             f"`label_names` must be distinct. Received: {label_names!r}"
         )
     return label_names
+
+
+def label_strings(label_ids, label_names=None):
+    """The label of each id of the int tensor `label_ids`, with TensorFlow
+    ops: `label_names[id]`, or the id as a string (`"0"`, `"1"`, ...)
+    without names."""
+    if not label_names:
+        return tf.strings.as_string(label_ids)
+    return tf.gather(tf.constant([str(name) for name in label_names]), label_ids)

@@ -416,6 +416,21 @@ def test_masked_lm(served):
             np.take_along_axis(probabilities, top, -1),
         )
         np.testing.assert_array_equal(outputs["top_tokens"], np.array(TINY_VOCAB)[top])
+    # `fill_mask` reads the served outputs' function (`decode_outputs`).
+    signature, inputs, outputs = served["outputs"]["masked_lm"][0]
+    assert signature == "serving_default"
+    counts = outputs["mask_weights"].sum(1).astype(int)
+    rows = np.flatnonzero(counts)
+    filled = task.fill_mask([inputs["text"][i] for i in rows], top_k=3)
+    for i, masks in zip(rows, filled):
+        assert len(masks) == counts[i]
+        for j, candidates in enumerate(masks):
+            assert [t for t, _ in candidates] == list(outputs["top_tokens"][i, j])
+            assert_close(
+                "fill_mask top_probabilities",
+                [p for _, p in candidates],
+                outputs["top_probabilities"][i, j],
+            )
 
 
 def test_classifier_on_sentence_pairs(served):
