@@ -119,16 +119,11 @@ def export_saved_model(
     served.signatures["serving_default"](text=tf.constant(["Great film!"]))
     ```
     """
-    return export_many(
-        [(task, path)],
-        pairs=pairs,
-        label_names=label_names,
-        top_k=top_k,
-        max_answer_length=max_answer_length,
-        sequence_length=sequence_length,
-        jit_compile=jit_compile,
-        overwrite=overwrite,
-    )[0]
+    options = dict(pairs=pairs, label_names=label_names, top_k=top_k,
+                   max_answer_length=max_answer_length,
+                   sequence_length=sequence_length, jit_compile=jit_compile,
+                   overwrite=overwrite)
+    return export_many([(task, path)], **options)[0]
 
 
 def export_many(exports, **options):
