@@ -98,7 +98,6 @@ class ServingHead:
     def __init__(self, task, options):
         self.task = task
         self.options = dict(options)
-        self.tokenizer = task.preprocessor.tokenizer
         # A task whose own preprocessor does more than pack (the masked
         # LM's masks at random) names the class that packs its text.
         self.preprocessor = packer_like(
@@ -273,15 +272,10 @@ class QuestionAnswererServingHead(ServingHead):
     (`ElectraQuestionAnswererPreprocessor.first_windows`: `[CLS] question
     [SEP] context [SEP]`, the question cut to `max_query_length` tokens;
     `ElectraQuestionAnswerer.answer` also slides further windows over long
-    contexts). The answer is the best span of context tokens by the task's
-    own search (`ElectraQuestionAnswerer.best_spans`, with every position a
-    start and end candidate: `start_logit + end_logit`, end not before
-    start, at most `max_answer_length` tokens), returned as the exact
-    substring of the context (`answer`, `""` when the window holds no
-    context; the span's WordPiece text where the context has no offsets,
-    see `ElectraTokenizer.tokenize_with_offsets`), with its `score`, token
-    positions `start_index`/`end_index`, and `null_score_diff` (`[CLS]` score minus best score; SQuAD 2.0
-    predicts "no answer" above a tuned threshold).
+    contexts). The answer, its `score`, token positions
+    `start_index`/`end_index` and `null_score_diff` are
+    `ElectraQuestionAnswerer.decode_outputs`' (the task's own span search,
+    with the `max_answer_length` option).
     """
 
     text_inputs = ("question", "context")
@@ -317,50 +311,6 @@ class QuestionAnswererServingHead(ServingHead):
         }
 
     def outputs(self, logits, features):
-        start_logits, end_logits = logits[:, 0], logits[:, 1]
-        token_ids = features["token_ids"]
-        # The context: the second segment, less its closing [SEP].
-        in_context = (
-            (features["segment_ids"] == 1)
-            & (features["padding_mask"] > 0)
-            & (token_ids != self.tokenizer.sep_token_id)
+        return self.task.decode_outputs(
+            logits, features, max_answer_length=self.max_answer_length
         )
-        scores, starts, ends, found = self.task.best_spans(
-            start_logits,
-            end_logits,
-            in_context,
-            in_context,
-            self.max_answer_length,
-            n_best_size=tf.shape(token_ids)[1],
-            num_spans=1,
-        )
-        score, found = scores[:, 0], found[:, 0]
-        start_index = tf.where(found, starts[:, 0], 0)
-        end_index = tf.where(found, ends[:, 0], 0)
-        null_score = start_logits[:, 0] + end_logits[:, 0]
-        result = {
-            "start_logits": start_logits,
-            "end_logits": end_logits,
-            "start_index": start_index,
-            "end_index": end_index,
-            "score": score,
-            "null_score_diff": null_score - score,
-        }
-        if "contexts" in features:
-            begin = tf.gather(
-                features["start_offsets"], start_index, batch_dims=1
-            )
-            end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
-            exact = tf.strings.substr(
-                features["contexts"],
-                tf.maximum(begin, 0),
-                tf.maximum(end - begin, 0),
-                unit="BYTE",
-            )
-            # Without offsets: the WordPiece text of the span.
-            span = tf.ragged.range(start_index, end_index + 1)
-            pieces = tf.gather(token_ids, span, batch_dims=1)
-            detokenized = self.tokenizer.detokenize(pieces)
-            answer = tf.where(begin >= 0, exact, detokenized)
-            result["answer"] = tf.where(found, answer, "")
-        return result

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 from keras_hub.models import Task
+import tensorflow as tf
 
 from keras_electra.metrics.squad import read_squad
 from keras_electra.models.electra_backbone import ElectraBackbone
@@ -74,9 +75,6 @@ class ElectraQuestionAnswerer(
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
     per_token_outputs = True
     graph_preprocessing = False
-    # The span search of `answer` (`qa_decoding.best_spans`), for the
-    # SavedModel's graph (`keras_electra.export` imports no model module).
-    best_spans = staticmethod(best_spans)
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===
@@ -110,6 +108,79 @@ class ElectraQuestionAnswerer(
             metrics = None
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
                         **kwargs)
+
+    def decode_outputs(self, logits, features, max_answer_length=30):
+        """The best answer of each window, with TensorFlow ops: the serving
+        SavedModel's outputs.
+
+        The window's context tokens (segment 1, less its closing `[SEP]`)
+        are every span's start and end candidates; the best span is
+        `qa_decoding.best_spans`' (the search `answer` runs: `start_logit +
+        end_logit`, end not before start, at most `max_answer_length`
+        tokens). Outputs, `[batch]`: `start_index`, `end_index` (0 without
+        a span), `score`, `null_score_diff` (`[CLS]` score minus best
+        score; SQuAD 2.0 predicts "no answer" above a tuned threshold),
+        and `start_logits`, `end_logits` `[batch, seq]`. With the windows'
+        `contexts` and byte `start_offsets`/`end_offsets` in `features`
+        (`preprocessor.first_windows`): `answer`, the span's exact
+        substring of the context (`""` without a span; the span's
+        WordPiece text where the context has no offsets).
+
+        Args:
+            logits: float tensor `[batch, 2, seq]` (start, end).
+            features: the packed window, a dict with `"token_ids"`,
+                `"segment_ids"`, `"padding_mask"` and optionally
+                `"contexts"`, `"start_offsets"`, `"end_offsets"`.
+            max_answer_length: int. Longest answer, in tokens.
+        """
+        tokenizer = self.preprocessor.tokenizer
+        start_logits, end_logits = logits[:, 0], logits[:, 1]
+        token_ids = features["token_ids"]
+        # The context: the second segment, less its closing [SEP].
+        in_context = (
+            (features["segment_ids"] == 1)
+            & (features["padding_mask"] > 0)
+            & (token_ids != tokenizer.sep_token_id)
+        )
+        scores, starts, ends, found = best_spans(
+            start_logits,
+            end_logits,
+            in_context,
+            in_context,
+            max_answer_length,
+            n_best_size=tf.shape(token_ids)[1],
+            num_spans=1,
+        )
+        score, found = scores[:, 0], found[:, 0]
+        start_index = tf.where(found, starts[:, 0], 0)
+        end_index = tf.where(found, ends[:, 0], 0)
+        null_score = start_logits[:, 0] + end_logits[:, 0]
+        result = {
+            "start_logits": start_logits,
+            "end_logits": end_logits,
+            "start_index": start_index,
+            "end_index": end_index,
+            "score": score,
+            "null_score_diff": null_score - score,
+        }
+        if "contexts" in features:
+            begin = tf.gather(
+                features["start_offsets"], start_index, batch_dims=1
+            )
+            end = tf.gather(features["end_offsets"], end_index, batch_dims=1)
+            exact = tf.strings.substr(
+                features["contexts"],
+                tf.maximum(begin, 0),
+                tf.maximum(end - begin, 0),
+                unit="BYTE",
+            )
+            # Without offsets: the WordPiece text of the span.
+            span = tf.ragged.range(start_index, end_index + 1)
+            pieces = tf.gather(token_ids, span, batch_dims=1)
+            detokenized = tokenizer.detokenize(pieces)
+            answer = tf.where(begin >= 0, exact, detokenized)
+            result["answer"] = tf.where(found, answer, "")
+        return result
 
     def _require_preprocessor(self, method):
         if self.preprocessor is None:
