@@ -272,10 +272,6 @@ def keras_runner(directory, name):
     classifier = keras_electra.ElectraClassifier.from_preset(
         os.path.join(directory, "checkpoint"))
     if "int8" in name:
-        # Bug: a fresh classifier's quantize("int8") raises "Cannot quantize
-        # a layer that isn't yet built. Layer 'electra_tokenizer'"; one
-        # call builds it.
-        classifier.predict_labels(["a"])
         classifier.quantize("int8")
     if "-xla" in name:
         # Keras' "auto" turns XLA off for TensorFlow on CPU.

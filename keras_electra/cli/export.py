@@ -4,7 +4,6 @@ raw strings, and predictions from such a SavedModel."""
 import json
 import os
 import time
-import warnings
 
 import keras_electra
 from keras_electra.cli.finetune import read_label_names
@@ -93,13 +92,7 @@ def cmd_export(args):
     if getattr(task, "label_names", None) is None:
         names = read_label_names(model)
     if args.quantize:
-        with warnings.catch_warnings():
-            # Keras names every layer without weights to quantize
-            # (dropout, layer norm, ...): noise here.
-            warnings.filterwarnings(
-                "ignore", message=".*does not have a `quantize` method"
-            )
-            task.quantize(args.quantize)
+        task.quantize(args.quantize)
     options = {"overwrite": args.overwrite}
     if names is not None:
         options["label_names"] = names

@@ -40,13 +40,20 @@ class QuantizationMixin:
         ]
 
     def quantize(self, mode=None, config=None, filters=None, **kwargs):
-        if filters is None and self.preprocessor is not None:
-            # The preprocessor's layers hold no weights; left out, they
-            # need not have been called (built) first.
-            preprocessing = {
-                id(layer) for layer in self.preprocessor._flatten_layers()
-            }
-            filters = lambda layer: id(layer) not in preprocessing  # noqa: E731
+        if filters is None:
+            # Only layers of a kind Keras can quantize (Dense, EinsumDense,
+            # Embedding, ...). Keras warns once for every other leaf layer
+            # (dropout, layer norm, softmax, ...): noise, since they hold
+            # nothing to quantize. The preprocessor's layers hold no
+            # weights; left out, they need not have been called (built).
+            preprocessing = set()
+            if self.preprocessor is not None:
+                preprocessing = {
+                    id(layer) for layer in self.preprocessor._flatten_layers()
+                }
+            filters = lambda layer: (  # noqa: E731
+                id(layer) not in preprocessing and _quantizable(layer)
+            )
         super().quantize(mode=mode, config=config, filters=filters, **kwargs)
 
     def get_config(self):
@@ -95,6 +102,12 @@ def _with_head_policies(backbone_config, head_dtype):
         default_policy=dtype, policy_map=policies
     )
     return {**backbone_config, "config": inner}
+
+
+def _quantizable(layer):
+    """Whether `layer`'s class implements `quantize` (the base `Layer`'s
+    raises NotImplementedError, which Keras turns into a warning)."""
+    return type(layer).quantize is not keras.layers.Layer.quantize
 
 
 def _own_policy(layer):
