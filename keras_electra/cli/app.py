@@ -8,6 +8,7 @@ module (`pretrain`, `finetune`, `export`, `inference`, `info`,
 """
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -100,6 +101,8 @@ def _number(kind, minimum, inclusive, what):
             raise argparse.ArgumentTypeError(
                 f"{value!r} is not {'an integer' if kind is int else 'a number'}"
             ) from None
+        if not math.isfinite(number):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
         if number < minimum or (not inclusive and number == minimum):
             raise argparse.ArgumentTypeError(f"{value!r} must be {what}")
         return number
@@ -348,6 +351,15 @@ def _data_parallel(parser):
         help="devices of this process to train on (default: all visible); "
         "on a machine with only a CPU, the CPU is split into this many "
         "logical devices",
+    )
+    group.add_argument(
+        "--peer-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="when a process is lost, the others stop with an error after "
+        "this long (TensorFlow: each collective's timeout, so it must cover "
+        "the longest wait at a collective; JAX: the heartbeat timeout); "
+        "default 60",
     )
 
 

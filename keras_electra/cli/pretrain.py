@@ -213,14 +213,16 @@ class CurveRecorder(keras.callbacks.Callback):
 
 
 def data_parallel(args):
-    """The `Cluster` of --workers/--process-id/--devices (before any model
-    is built)."""
+    """The `Cluster` of --workers/--process-id/--devices/--peer-timeout
+    (before any model is built)."""
     from keras_electra.pretraining import data_parallel
 
+    peer_timeout = getattr(args, "peer_timeout", None)
     return data_parallel(
         workers=getattr(args, "workers", None),
         process_id=getattr(args, "process_id", None),
         devices=getattr(args, "devices", None),
+        **({} if peer_timeout is None else {"peer_timeout": peer_timeout}),
     )
 
 

@@ -5,9 +5,10 @@ run before any model is built and returns a `Cluster`: which replicas
 (devices) this process trains, how to build and fit under them, and a
 barrier. The engines are the backends' own:
 
-- JAX: `keras.distribution.initialize` (that is `jax.distributed.initialize`,
-  the chief's address is the coordinator; CPU collectives through gloo),
-  then `keras.distribution.DataParallel` over every process's devices;
+- JAX: `jax.distributed.initialize` (the chief's address is the
+  coordinator; CPU collectives through gloo) and Keras' seed agreement, as
+  `keras.distribution.initialize` does, then
+  `keras.distribution.DataParallel` over every process's devices;
 - TensorFlow: `tf.distribute.MultiWorkerMirroredStrategy` from `TF_CONFIG`
   (one replica per worker process), or `MirroredStrategy` over the devices
   of one process;
@@ -20,6 +21,7 @@ files, and the global batch is the replicas' batches in replica order.
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -29,8 +31,10 @@ import keras
 
 from keras_electra.utils.worker_addresses import parse_workers
 
-# Backend errors of a lost peer, and how long the survivors wait for it.
-COLLECTIVE_TIMEOUT_SECONDS = 60
+# How long the survivors of a lost process wait for it before they stop
+# (`data_parallel(peer_timeout=...)`): TensorFlow's collective timeout,
+# JAX's heartbeat timeout (JAX's own default is 100 s).
+PEER_TIMEOUT_SECONDS = 60
 
 BACKENDS_WITH_PROCESSES = ("jax", "tensorflow")
 
@@ -199,7 +203,8 @@ def _answers(address, timeout=2.0):
         return False
 
 
-def data_parallel(workers=None, process_id=None, devices=None):
+def data_parallel(workers=None, process_id=None, devices=None,
+                  peer_timeout=PEER_TIMEOUT_SECONDS):
     """Set up data parallelism; call before building any model.
 
     Args:
@@ -211,6 +216,12 @@ def data_parallel(workers=None, process_id=None, devices=None):
         devices: int. Devices of this process to use (default: all). On a
             machine with only a CPU, the CPU is split into this many
             logical devices.
+        peer_timeout: seconds. When a process is lost, the others stop
+            with an error after this long instead of waiting for it:
+            TensorFlow's timeout of each collective, JAX's heartbeat
+            timeout. On TensorFlow it must also cover the longest wait of
+            one process for the others at a collective (the first step's
+            tracing, a slow checkpoint). Default 60.
 
     Returns:
         A `Cluster`.
@@ -245,17 +256,26 @@ def data_parallel(workers=None, process_id=None, devices=None):
     process_id = process_id or 0
     if devices is not None and devices < 1:
         raise ValueError(f"`devices` must be positive. Received: {devices}")
+    if (
+        isinstance(peer_timeout, bool)
+        or not isinstance(peer_timeout, (int, float))
+        or not 0 < peer_timeout < math.inf
+    ):
+        raise ValueError(
+            "`peer_timeout` must be a positive number of seconds. "
+            f"Received: {peer_timeout!r}"
+        )
     backend = keras.backend.backend()
     if backend == "jax":
-        return _jax_cluster(workers, process_id, devices)
+        return _jax_cluster(workers, process_id, devices, peer_timeout)
     if backend == "tensorflow":
-        return _tf_cluster(workers, process_id, devices)
+        return _tf_cluster(workers, process_id, devices, peer_timeout)
     if workers or (devices or 1) > 1:
         raise _torch_error()
     return Cluster([], 0, [0], 1)
 
 
-def _jax_cluster(workers, process_id, devices):
+def _jax_cluster(workers, process_id, devices, peer_timeout):
     import jax
 
     if devices is not None:
@@ -263,9 +283,19 @@ def _jax_cluster(workers, process_id, devices):
         jax.config.update("jax_num_cpu_devices", devices)
     if workers:
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
-        keras.distribution.initialize(
-            ",".join(workers), len(workers), process_id
+        # `keras.distribution.initialize` is these two calls, without a
+        # way to pass the heartbeat timeout; `initialize_rng` (Keras'
+        # own, not public) makes every process draw the same initial
+        # weights when no seed was set.
+        from keras.src.backend.jax.distribution_lib import initialize_rng
+
+        jax.distributed.initialize(
+            coordinator_address=workers[0],
+            num_processes=len(workers),
+            process_id=process_id,
+            heartbeat_timeout_seconds=math.ceil(peer_timeout),
         )
+        initialize_rng()
     local = jax.local_devices()
     count = len(local) if devices is None else devices
     if count > len(local):
@@ -299,7 +329,7 @@ def _jax_cluster(workers, process_id, devices):
                    len(chosen))
 
 
-def _tf_cluster(workers, process_id, devices):
+def _tf_cluster(workers, process_id, devices, peer_timeout):
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -334,7 +364,7 @@ def _tf_cluster(workers, process_id, devices):
         )
         strategy = tf.distribute.MultiWorkerMirroredStrategy(
             communication_options=tf.distribute.experimental.CommunicationOptions(
-                timeout_seconds=COLLECTIVE_TIMEOUT_SECONDS
+                timeout_seconds=peer_timeout
             )
         )
         local = strategy.num_replicas_in_sync // len(workers)
