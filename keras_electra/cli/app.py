@@ -673,6 +673,14 @@ def build_parser():
         help="quantize the task's weights first (`task.quantize`): int8 "
         "kernels, about a quarter of the float32 size",
     )
+    x.add_argument(
+        "--jit-compile",
+        action="store_true",
+        help="compile the model's part with XLA (`task.export(path, "
+        "jit_compile=True)`): faster where TensorFlow itself loads the "
+        "SavedModel, but TensorFlow Serving runs it only when started with "
+        "--xla_cpu_compilation_enabled=true (benchmarks/SERVING.md)",
+    )
 
     c = add(
         "convert",

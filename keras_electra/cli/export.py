@@ -94,6 +94,8 @@ def cmd_export(args):
     if args.quantize:
         task.quantize(args.quantize)
     options = {"overwrite": args.overwrite}
+    if args.jit_compile:
+        options["jit_compile"] = True
     if names is not None:
         options["label_names"] = names
     path = task.export(args.output, **options)

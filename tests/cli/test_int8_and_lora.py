@@ -1,5 +1,5 @@
-"""`keras-electra export --quantize int8` and `finetune --lora-rank R`, on a
-tiny model."""
+"""`keras-electra export --quantize int8` / `--jit-compile` and `finetune
+--lora-rank R`, on a tiny model."""
 
 import os
 
@@ -60,6 +60,36 @@ def export_quantize_int8(tmp_path, capsys, recwarn):
     # The served model is the quantized one, not the float one.
     variables = _saved_model_dtypes(str(tmp_path / "served"))
     assert "int8" in variables
+
+
+def test_export_jit_compile(tmp_path, capsys):
+    """`export --jit-compile`: the served numbers are the task's, and the
+    model's part is marked for XLA (the default marks nothing)."""
+    from tests.export.test_saved_model import xla_functions
+
+    preprocessor = keras_electra.ElectraTextClassifierPreprocessor(
+        tokenizer(), sequence_length=12
+    )
+    classifier = keras_electra.ElectraClassifier(
+        tiny_backbone(), num_classes=3, preprocessor=preprocessor,
+        label_names=["x", "y", "z"],
+    )
+    classifier.save_to_preset(str(tmp_path / "classifier"))
+    code, _, err = run_cli(
+        ["export", "--model", str(tmp_path / "classifier"),
+         "--output", str(tmp_path / "served"), "--jit-compile"],
+        capsys,
+    )
+    assert code in (0, None), err
+    assert xla_functions(str(tmp_path / "served"))
+    expected = keras.ops.softmax(classifier.predict(TEXTS, verbose=0))
+    labels, _, probabilities = saved_model_predict(
+        str(tmp_path / "served"), TEXTS
+    )
+    np.testing.assert_allclose(
+        probabilities, keras.ops.convert_to_numpy(expected), atol=1e-5
+    )
+    assert labels == [["x", "y", "z"][i] for i in np.argmax(probabilities, -1)]
 
 
 def _saved_model_dtypes(path):
