@@ -27,12 +27,8 @@ def tokenizer():
     return keras_electra.ElectraTokenizer(vocabulary=TINY_VOCAB)
 
 
-def test_export_quantize_int8(tmp_path, capsys, recwarn):
-    with without_gc_collect():
-        export_quantize_int8(tmp_path, capsys, recwarn)
-
-
-def export_quantize_int8(tmp_path, capsys, recwarn):
+def saved_classifier(path):
+    """A tiny 3-label classifier, also saved as a preset at `path`."""
     preprocessor = keras_electra.ElectraTextClassifierPreprocessor(
         tokenizer(), sequence_length=12
     )
@@ -40,7 +36,17 @@ def export_quantize_int8(tmp_path, capsys, recwarn):
         tiny_backbone(), num_classes=3, preprocessor=preprocessor,
         label_names=["x", "y", "z"],
     )
-    classifier.save_to_preset(str(tmp_path / "classifier"))
+    classifier.save_to_preset(str(path))
+    return classifier
+
+
+def test_export_quantize_int8(tmp_path, capsys, recwarn):
+    with without_gc_collect():
+        export_quantize_int8(tmp_path, capsys, recwarn)
+
+
+def export_quantize_int8(tmp_path, capsys, recwarn):
+    classifier = saved_classifier(tmp_path / "classifier")
     code, out, err = run_cli(
         ["export", "--model", str(tmp_path / "classifier"),
          "--output", str(tmp_path / "served"), "--quantize", "int8"],
@@ -67,14 +73,7 @@ def test_export_jit_compile(tmp_path, capsys):
     model's part is marked for XLA (the default marks nothing)."""
     from tests.export.test_saved_model import xla_functions
 
-    preprocessor = keras_electra.ElectraTextClassifierPreprocessor(
-        tokenizer(), sequence_length=12
-    )
-    classifier = keras_electra.ElectraClassifier(
-        tiny_backbone(), num_classes=3, preprocessor=preprocessor,
-        label_names=["x", "y", "z"],
-    )
-    classifier.save_to_preset(str(tmp_path / "classifier"))
+    classifier = saved_classifier(tmp_path / "classifier")
     code, _, err = run_cli(
         ["export", "--model", str(tmp_path / "classifier"),
          "--output", str(tmp_path / "served"), "--jit-compile"],
