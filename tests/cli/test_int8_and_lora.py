@@ -70,7 +70,8 @@ def export_quantize_int8(tmp_path, capsys, recwarn):
 
 def test_export_jit_compile(tmp_path, capsys):
     """`export --jit-compile`: the served numbers are the task's, and the
-    model's part is marked for XLA (the default marks nothing)."""
+    model's part is marked for XLA (the default marks nothing:
+    `tests/export/test_saved_model.py`)."""
     from tests.export.test_saved_model import xla_functions
 
     classifier = saved_classifier(tmp_path / "classifier")
