@@ -23,6 +23,7 @@ from keras_electra.cli.shared import UsageError
 from keras_electra.utils import hugepages
 from keras_electra.utils import quiet
 from keras_electra.utils.constants import PRETRAINING_OBJECTIVES
+from keras_electra.utils.worker_addresses import PEER_TIMEOUT_SECONDS
 from keras_electra.utils.worker_addresses import parse_workers
 
 # The quick start's tiny ELECTRA and its schedule, sized so that the whole
@@ -355,11 +356,12 @@ def _data_parallel(parser):
     group.add_argument(
         "--peer-timeout",
         type=positive_float,
+        default=PEER_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help="when a process is lost, the others stop with an error after "
         "this long (TensorFlow: each collective's timeout, so it must cover "
         "the longest wait at a collective; JAX: the heartbeat timeout); "
-        "default 60",
+        "default %(default)s",
     )
 
 

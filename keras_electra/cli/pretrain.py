@@ -23,6 +23,7 @@ from keras_electra.cli.shared import PROG
 from keras_electra.cli.shared import UsageError
 from keras_electra.cli.shared import say
 from keras_electra.cli.shared import verbose
+from keras_electra.utils.worker_addresses import PEER_TIMEOUT_SECONDS
 
 
 def read_vocabulary(path):
@@ -217,12 +218,11 @@ def data_parallel(args):
     (before any model is built)."""
     from keras_electra.pretraining import data_parallel
 
-    peer_timeout = getattr(args, "peer_timeout", None)
     return data_parallel(
         workers=getattr(args, "workers", None),
         process_id=getattr(args, "process_id", None),
         devices=getattr(args, "devices", None),
-        **({} if peer_timeout is None else {"peer_timeout": peer_timeout}),
+        peer_timeout=getattr(args, "peer_timeout", PEER_TIMEOUT_SECONDS),
     )
 
 

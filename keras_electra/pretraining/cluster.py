@@ -29,12 +29,8 @@ import tempfile
 
 import keras
 
+from keras_electra.utils.worker_addresses import PEER_TIMEOUT_SECONDS
 from keras_electra.utils.worker_addresses import parse_workers
-
-# How long the survivors of a lost process wait for it before they stop
-# (`data_parallel(peer_timeout=...)`): TensorFlow's collective timeout,
-# JAX's heartbeat timeout (JAX's own default is 100 s).
-PEER_TIMEOUT_SECONDS = 60
 
 BACKENDS_WITH_PROCESSES = ("jax", "tensorflow")
 

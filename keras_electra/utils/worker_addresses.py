@@ -2,6 +2,12 @@
 
 import socket
 
+# How long the survivors of a lost process wait for it before they stop
+# (`data_parallel(peer_timeout=...)`, `pretrain --peer-timeout`):
+# TensorFlow's collective timeout, JAX's heartbeat timeout (JAX's own
+# default is 100 s).
+PEER_TIMEOUT_SECONDS = 60
+
 
 def parse_workers(workers):
     """`"HOST0:PORT0,HOST1:PORT1"` (or a list) -> `["HOST0:PORT0", ...]`.
